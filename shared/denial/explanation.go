@@ -3,7 +3,7 @@ package denial
 // Explanation is denyfix's answer for one denial: the JSON object of
 // DESIGN.md "Explanation", one per denial. Absent facts are null, never "".
 type Explanation struct {
-	ErrorCode    string      `json:"errorCode"`
+	ErrorCode    *string     `json:"errorCode"`
 	ErrorMessage string      `json:"errorMessage"`
 	EventID      *string     `json:"eventId"`
 	EventTime    *string     `json:"eventTime"`

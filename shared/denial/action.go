@@ -1,0 +1,113 @@
+package denial
+
+import "strings"
+
+// serviceFromWrapper turns the service a wrapper names ("Amazon S3", "S3",
+// "AmazonDynamoDBv2", "AWS Lambda") into its IAM prefix.
+func serviceFromWrapper(name string) string {
+	n := strings.ToLower(strings.Join(strings.Fields(name), ""))
+	if p, ok := wrapperServices[n]; ok {
+		return p
+	}
+	n = strings.TrimPrefix(strings.TrimPrefix(n, "amazon"), "aws")
+	if p, ok := wrapperServices[n]; ok {
+		return p
+	}
+	return n
+}
+
+// wrapperServices maps wrapper service names, lower-cased without spaces and
+// "Amazon"/"AWS", to IAM prefixes where the two differ.
+var wrapperServices = map[string]string{
+	"dynamodbv2":                  "dynamodb",
+	"securitytokenservice":        "sts",
+	"identitymanagement":          "iam",
+	"cloudwatchlogs":              "logs",
+	"simplenotificationservice":   "sns",
+	"simplequeueservice":          "sqs",
+	"keymanagementservice":        "kms",
+	"elasticcontainerregistry":    "ecr",
+	"elasticcomputecloud":         "ec2",
+	"systemsmanager":              "ssm",
+	"simplesystemsmanagement":     "ssm",
+	"elasticloadbalancingv2":      "elasticloadbalancing",
+	"eventbridge":                 "events",
+	"cloudwatchevents":            "events",
+	"stepfunctions":               "states",
+	"sfn":                         "states",
+	"simpleemailservice":          "ses",
+	"sesv2":                       "ses",
+	"resourcegroupstaggingapi":    "tag",
+	"configservice":               "config",
+	"ssoadmin":                    "sso",
+	"bedrockruntime":              "bedrock",
+	"emr":                         "elasticmapreduce",
+	"opensearch":                  "es",
+	"elasticsearchservice":        "es",
+	"cognitoidentityprovider":     "cognito-idp",
+	"cognitoidentity":             "cognito-identity",
+	"ecrpublic":                   "ecr-public",
+	"applicationautoscaling":      "application-autoscaling",
+	"redshiftdata":                "redshift-data",
+	"timestreamwrite":             "timestream",
+	"docdb":                       "rds",
+	"neptune":                     "rds",
+	"accessanalyzer":              "access-analyzer",
+	"s3control":                   "s3",
+	"monitoring":                  "cloudwatch",
+	"certificatemanager":          "acm",
+	"simplestorageservice":        "s3",
+	"identityandaccessmanagement": "iam",
+}
+
+// eventSourcePrefixes lists the event sources whose IAM prefix differs from
+// the host name's first label.
+var eventSourcePrefixes = map[string]string{
+	"monitoring": "cloudwatch",
+	"email":      "ses",
+}
+
+// s3Actions maps S3 operations to the IAM action that authorizes them where
+// the names differ.
+var s3Actions = map[string]string{
+	"HeadObject":              "GetObject",
+	"HeadBucket":              "ListBucket",
+	"ListObjects":             "ListBucket",
+	"ListObjectsV2":           "ListBucket",
+	"ListObjectVersions":      "ListBucketVersions",
+	"CopyObject":              "PutObject",
+	"CreateMultipartUpload":   "PutObject",
+	"UploadPart":              "PutObject",
+	"UploadPartCopy":          "PutObject",
+	"CompleteMultipartUpload": "PutObject",
+	"DeleteObjects":           "DeleteObject",
+	"ListMultipartUploads":    "ListBucketMultipartUploads",
+	"ListParts":               "ListMultipartUploadParts",
+	"SelectObjectContent":     "GetObject",
+	"GetObjectAttributes":     "GetObject",
+}
+
+// actionFor returns the IAM action for a service's operation, as CloudTrail
+// names them; "" when either is unknown.
+func actionFor(service, operation string) string {
+	if service == "" || operation == "" {
+		return ""
+	}
+	if p, ok := eventSourcePrefixes[service]; ok {
+		service = p
+	}
+	switch service {
+	case "s3":
+		if a, ok := s3Actions[operation]; ok {
+			operation = a
+		}
+	case "lambda":
+		if strings.HasPrefix(operation, "Invoke") && operation != "InvokeAsync" {
+			operation = "InvokeFunction" // CloudTrail writes "Invoke"
+		}
+	}
+	if !isActionPart(service, false) || !isActionPart(operation, false) {
+		return ""
+	}
+	return service + ":" + operation
+}
