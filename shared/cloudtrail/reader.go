@@ -124,7 +124,7 @@ func (r *Reader) start() error {
 		if err != nil {
 			return fmt.Errorf("gzip: %w", err)
 		}
-		r.src = bufio.NewReaderSize(zr, 64<<10)
+		r.src = bufio.NewReaderSize(gzipReader{zr}, 64<<10)
 	}
 	if err := r.skipSpace(); err != nil {
 		return err
@@ -325,10 +325,38 @@ func (r *Reader) readText() (json.RawMessage, error) {
 	return bytes.TrimSpace(text), nil
 }
 
+// gzipReader marks decompression errors, so that a truncated gzip file is
+// reported as such and not as truncated JSON.
+type gzipReader struct{ r io.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &GzipError{Err: err}
+	}
+	return n, err
+}
+
+// GzipError is a corrupt or truncated gzip stream.
+type GzipError struct{ Err error }
+
+func (e *GzipError) Error() string {
+	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
+		return "truncated gzip data"
+	}
+	return "corrupt gzip data: " + e.Err.Error()
+}
+
+// Unwrap returns the decompressor's error.
+func (e *GzipError) Unwrap() error { return e.Err }
+
 // jsonError turns decoder errors into messages that say where and what.
 func (r *Reader) jsonError(err error) error {
 	var syn *json.SyntaxError
+	var gz *GzipError
 	switch {
+	case errors.As(err, &gz):
+		return gz
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return fmt.Errorf("truncated JSON after byte %d", r.dec.InputOffset())
 	case errors.As(err, &syn):

@@ -18,7 +18,7 @@ func Explain(rec cloudtrail.Record) (Explanation, bool) {
 		return Explanation{}, false // a CloudTrail record without errorCode succeeded
 	}
 	m := ParseMessage(rec.ErrorMessage)
-	if rec.ErrorCode == "" && (!m.Denial || m.Code != "" && !IsDenialCode(m.Code)) {
+	if rec.ErrorCode == "" && (!m.Denial || m.Code != "" && !IsDenialCode(m.Code) && !isForbidden(m.Code)) {
 		return Explanation{}, false
 	}
 
@@ -89,7 +89,7 @@ func causeOf(m Message, service string) Cause {
 // operation named by a wrapper (the CLI does not name the service).
 func isS3Bare(m Message) bool {
 	op := m.Operation
-	return m.Text == "Access Denied" && (strings.Contains(op, "Object") || strings.Contains(op, "Bucket") || op == "ListParts" || strings.Contains(op, "Multipart"))
+	return (m.Text == "Access Denied" || m.Text == "Forbidden") && (strings.Contains(op, "Object") || strings.Contains(op, "Bucket") || op == "ListParts" || strings.Contains(op, "Multipart"))
 }
 
 // recordPrincipal is the caller as CloudTrail recorded it, for messages

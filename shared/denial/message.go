@@ -38,7 +38,7 @@ type Message struct {
 // matched with white space ignored, and ARNs and actions lose theirs) and
 // truncation. It never fails: what it cannot read stays empty.
 func ParseMessage(text string) Message {
-	m := unwrap(text)
+	m := unwrap(unquoteMarkdown(text))
 	s := m.Text
 	if i, end := find(s, 0, phraseEncoded, false); i >= 0 {
 		m.EncodedAuthorization = encodedBlob(s[end:])
@@ -46,9 +46,28 @@ func ParseMessage(text string) Message {
 	}
 	m.parseCore(s)
 	m.Expired = has(s, "request has expired")
-	m.Denial = m.Denial || IsDenialCode(m.Code) || m.DenyKind != DenyUnknown ||
+	m.Denial = m.Denial || IsDenialCode(m.Code) || isForbidden(m.Code) || m.DenyKind != DenyUnknown ||
 		m.EncodedAuthorization != "" || hasAny(s, denialPhrases)
 	return m
+}
+
+// unquoteMarkdown removes the "> " a message pasted as a markdown quote
+// carries at the start of each line.
+func unquoteMarkdown(text string) string {
+	if !strings.HasPrefix(strings.TrimSpace(text), ">") {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(strings.TrimLeft(l, " \t"), ">")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// isForbidden reports the codes tools show for an HTTP 403 without an error
+// body (S3 answers HEAD requests that way).
+func isForbidden(code string) bool {
+	return code == "403" || code == "Forbidden" || code == "403 Forbidden"
 }
 
 // Phrases are written lower-case; white space in them is ignored, like
@@ -107,8 +126,8 @@ func (m *Message) parseCore(s string) {
 		actionFrom = naEnd
 	}
 	if _, pe := find(s, actionFrom, phrasePerform, true); pe >= 0 {
-		end := firstAnchor(s, pe, phraseOnResource, "because", "with an", ". ", ";")
-		m.Action = normalizeAction(strings.TrimPrefix(strings.TrimSpace(s[pe:end]), ":"))
+		end := firstAnchor(s, pe, phraseOnResource, "on this resource", "because", "with an", ". ", ";")
+		m.Action = normalizeAction(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s[pe:end]), ":")))
 		if r, re := find(s, end, phraseOnResource, true); r == end {
 			stop := firstAnchor(s, re, "because", phraseExplicitDeny, phraseImplicitDeny)
 			m.Resource = cleanResource(s[re:stop], stop == len(s))
@@ -189,13 +208,13 @@ func policyARNAt(s string, i int) string {
 // at na: after the last "User:" when there is one, else the ARN or word
 // just before.
 func principalBefore(s string, na int) string {
-	from := -1
+	from, named := -1, false
 	for i := 0; ; {
 		u, end := find(s[:na], i, phraseUser, true)
 		if u < 0 {
 			break
 		}
-		from, i = end, end
+		from, i, named = end, end, true
 	}
 	if from < 0 {
 		from = strings.LastIndex(s[:na], "arn:")
@@ -206,7 +225,7 @@ func principalBefore(s string, na int) string {
 	p := strings.Trim(stripSpace(s[from:na]), `"'`)
 	// A principal is an ARN, a service principal or "anonymous"; a bare word
 	// is prose ("The role is not authorized"), not a name.
-	if strings.ContainsAny(p, ":./") || p == "anonymous" {
+	if named || strings.ContainsAny(p, ":./") || p == "anonymous" {
 		return p
 	}
 	return ""
@@ -215,7 +234,10 @@ func principalBefore(s string, na int) string {
 // normalizeAction turns "SNS:Publish" into "sns:Publish" and rejects text
 // that is not an action ("this operation").
 func normalizeAction(a string) string {
-	a = strings.TrimRight(stripSpace(a), ".,;")
+	a = stripSpace(a[:arnEnd(a)])
+	if k := strings.IndexFunc(a, func(r rune) bool { return r > 127 || !isWordByte(byte(r)) && r != ':' && r != '*' && r != '?' }); k >= 0 {
+		a = a[:k]
+	}
 	svc, name, ok := strings.Cut(a, ":")
 	if !ok || svc == "" || name == "" || !isActionPart(svc, false) || !isActionPart(name, true) {
 		return ""
@@ -240,15 +262,39 @@ func isActionPart(s string, wild bool) bool {
 // wrap inside an ARN), other names ("user bob") keep single spaces.
 func cleanResource(r string, atEnd bool) string {
 	r = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r), ":"))
-	r = strings.Trim(r, "\"'`")
+	r = strings.Trim(r, "\"'`\\")
 	if atEnd {
 		r = strings.TrimSuffix(r, ".")
 		r = strings.Trim(r, "\"'`")
 	}
 	if strings.HasPrefix(r, "arn:") {
-		return stripSpace(r)
+		return stripSpace(r[:arnEnd(r)])
 	}
 	return strings.Join(strings.Fields(r), " ")
+}
+
+// arnEnd returns where an ARN written at the start of s ends: at the first
+// white space that holds no line break. A line break (with the indentation
+// around it) is a wrap inside the ARN; a plain space ends it, since ARNs
+// have none. Quotes, brackets and braces end it too: they are the JSON or
+// XML around a quoted message.
+func arnEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"', '<', '>', '{', '}', '\\', '`':
+			return i
+		case ' ', '\t', '\r', '\n':
+			j := i
+			for j < len(s) && isSpace(s[j]) {
+				j++
+			}
+			if !strings.ContainsAny(s[i:j], "\r\n") {
+				return i
+			}
+			i = j - 1
+		}
+	}
+	return len(s)
 }
 
 // encodedBlob returns EC2's encoded authorization message: the rest of the
@@ -262,11 +308,13 @@ func encodedBlob(s string) string {
 // does not hide a keyword. With word, the match must start a word. It
 // returns the match's start and end in s, or -1, -1.
 func find(s string, from int, phrase string, word bool) (int, int) {
-	p0 := phrase[0]
+	lo, up := phrase[0], upper(phrase[0])
 	for i := from; i < len(s); i++ {
-		if lower(s[i]) != p0 {
-			continue
+		k := indexEither(s[i:], lo, up)
+		if k < 0 {
+			return -1, -1
 		}
+		i += k
 		if word && i > 0 && isWordByte(s[i-1]) {
 			continue
 		}
@@ -275,6 +323,23 @@ func find(s string, from int, phrase string, word bool) (int, int) {
 		}
 	}
 	return -1, -1
+}
+
+// indexEither is the first index of a or b in s, using the fast byte search
+// the parser's speed rests on.
+func indexEither(s string, a, b byte) int {
+	i := strings.IndexByte(s, a)
+	if a == b {
+		return i
+	}
+	within := s
+	if i >= 0 {
+		within = s[:i]
+	}
+	if k := strings.IndexByte(within, b); k >= 0 {
+		return k
+	}
+	return i
 }
 
 // matchAt reports whether phrase starts at i, after optional white space,
@@ -364,6 +429,13 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+func upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
 }
 
 func lower(c byte) byte {
