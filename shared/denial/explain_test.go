@@ -302,3 +302,60 @@ func BenchmarkParseMessage(b *testing.B) {
 		denial.ParseMessage(text)
 	}
 }
+
+// TestExpectedTable checks the facts in testdata/messages/EXPECTED.md, one
+// row per collected real-world message, against the parser.
+func TestExpectedTable(t *testing.T) {
+	raw, err := os.ReadFile("testdata/messages/EXPECTED.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	rows := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "|") || strings.HasPrefix(line, "|---") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.Trim(strings.TrimSpace(cells[i]), "`")
+		}
+		if cells[0] == "file" {
+			cols = cells
+			continue
+		}
+		rows++
+		file := cells[0]
+		t.Run(file, func(t *testing.T) {
+			got := explainFile(t, filepath.Join("testdata", "messages", file))
+			if len(got) != 1 {
+				t.Fatalf("explained %d denials; want 1", len(got))
+			}
+			e := got[0]
+			fields := map[string]string{
+				"principal": str(e.Principal), "action": str(e.Action), "resource": str(e.Resource),
+				"policyType": e.PolicyType.String(), "denyKind": e.DenyKind.String(),
+				"via": "<null>", "policyArn": str(e.PolicyARN), "errorCode": str(e.ErrorCode),
+			}
+			if e.Via != nil {
+				fields["via"] = e.Via.String()
+			}
+			for i, col := range cols {
+				got, ok := fields[col]
+				if !ok || i >= len(cells) {
+					continue
+				}
+				want := cells[i]
+				if want == "—" {
+					want = "<null>"
+				}
+				if got != want {
+					t.Errorf("%s: got %q; want %q", col, got, want)
+				}
+			}
+		})
+	}
+	if rows < 40 {
+		t.Errorf("EXPECTED.md rows: got %d; want the collected corpus", rows)
+	}
+}
