@@ -77,6 +77,8 @@ func causeOf(m Message, service string) Cause {
 	switch {
 	case m.Expired && (service == "s3" || service == ""):
 		return CausePresignedURLExpired
+	case m.KMSOpaque:
+		return CauseKMS
 	case m.DenyKind == DenyExplicit:
 		return CauseExplicitDeny
 	case m.DenyKind == DenyImplicit:
@@ -100,7 +102,7 @@ func recordPrincipal(rec cloudtrail.Record) string {
 	}
 	id := rec.UserIdentity
 	switch {
-	case id.AccountID == "ANONYMOUS_PRINCIPAL" || id.Type == "Anonymous":
+	case id.AccountID == "ANONYMOUS_PRINCIPAL" || id.AccountID == "anonymous" || id.Type == "Anonymous":
 		return "anonymous"
 	case id.Type == "AWSService" && id.InvokedBy != "":
 		return id.InvokedBy

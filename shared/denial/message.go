@@ -29,6 +29,10 @@ type Message struct {
 	// Expired reports S3's "Request has expired": a presigned URL or
 	// signature used after its expiry.
 	Expired bool
+	// KMSOpaque reports KMS's "The ciphertext refers to a customer master
+	// key that does not exist, ..., or you are not allowed to access": a
+	// denial by the key's policy or grants that KMS will not detail.
+	KMSOpaque bool
 	// Denial reports whether the text reads as an access denial at all.
 	Denial bool
 }
@@ -46,7 +50,8 @@ func ParseMessage(text string) Message {
 	}
 	m.parseCore(s)
 	m.Expired = has(s, "request has expired")
-	m.Denial = m.Denial || IsDenialCode(m.Code) || isForbidden(m.Code) || m.DenyKind != DenyUnknown ||
+	m.KMSOpaque = has(s, "refers to a customer master key that does not exist")
+	m.Denial = m.Denial || m.KMSOpaque || IsDenialCode(m.Code) || isForbidden(m.Code) || m.DenyKind != DenyUnknown ||
 		m.EncodedAuthorization != "" || hasAny(s, denialPhrases)
 	return m
 }

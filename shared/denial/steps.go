@@ -70,6 +70,8 @@ func summary(e *Explanation, m Message) string {
 		return fmt.Sprintf("No %s allows %s for %s%s, so AWS denied it implicitly.", pt, f.action, f.who, on)
 	case e.DenyKind == DenyImplicit:
 		return fmt.Sprintf("No policy allows %s for %s%s, so AWS denied it implicitly.", f.action, f.who, on)
+	case e.Cause == CauseKMS:
+		return fmt.Sprintf("KMS refused to let %s use the key behind %s%s: its key policy or grants do not allow the caller, or the key is missing, disabled or in another region.", f.who, f.action, on)
 	case m.EncodedAuthorization != "":
 		return fmt.Sprintf("AWS denied %s to %s%s; the reason is in the encoded authorization message.", f.action, f.who, on)
 	case f.service == "s3":
@@ -91,6 +93,9 @@ func nextSteps(e *Explanation, m Message) []string {
 			"Generate a new presigned URL: aws s3 presign "+s3URI(f.resource)+" --expires-in 3600",
 			"A URL signed with temporary credentials (a role session) expires when the session does, whatever its expiry says: sign with longer-lived credentials if the URL must live longer.",
 			"Check the clock of the signing machine: a skewed clock signs already-expired or not-yet-valid requests.")
+	}
+	if e.Cause == CauseKMS {
+		return append(steps, kmsSteps(f)...)
 	}
 	if e.PolicyARN != nil && (e.PolicyType == PolicySCP || e.PolicyType == PolicyRCP) {
 		steps = append(steps, "Read the policy AWS named: aws organizations describe-policy --policy-id "+policyID(*e.PolicyARN)+" --query Policy.Content --output text")
@@ -121,6 +126,15 @@ func nextSteps(e *Explanation, m Message) []string {
 		steps = append(steps, fmt.Sprintf("The request went through a %s: after fixing the %s, also check that the %s allows %s.", e.Via.Phrase(), e.PolicyType.Phrase(), e.Via.Phrase(), f.action))
 	}
 	return steps
+}
+
+func kmsSteps(f facts) []string {
+	return []string{
+		"Find the key: the service's resource (queue, topic, parameter, object) names it, e.g. aws sqs get-queue-attributes --queue-url QUEUE_URL --attribute-names KmsMasterKeyId; check it exists, is enabled and is in region " + f.region + ": aws kms describe-key --key-id KEY_ID",
+		"Read the key policy: aws kms get-key-policy --key-id KEY_ID --policy-name default --output text; it must allow " + principalOrCaller(f) + " kms:Decrypt (reads) or kms:GenerateDataKey (writes), or delegate to IAM with the account root principal and an identity-based policy that allows it.",
+		"A caller in another account needs both: the key policy naming its account or role, and its own identity-based policy allowing the KMS action on the key ARN.",
+		"Check grants when the key policy relies on them: aws kms list-grants --key-id KEY_ID",
+	}
 }
 
 func orgSteps(e *Explanation, f facts) []string {
