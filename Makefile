@@ -7,7 +7,8 @@ PKGS      := ./...
 FUZZTIME  ?= 10s
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags '-s -w'
 
-.PHONY: all build test vet fmt-check unit fuzz lint bench demo clean tools
+.PHONY: all build test vet fmt-check unit fuzz lint bench bench-scan demo clean tools lambdas lambda-sizes \
+	build-DiagnoseFunction build-RemediateFunction build-ApproveFunction build-NotifyFunction
 
 all: build
 
@@ -32,13 +33,48 @@ unit:
 
 fuzz: ## each fuzz target briefly; FUZZTIME=1m for longer
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMessage$$' -fuzztime $(FUZZTIME) ./shared/denial
+	$(GO) test -run '^$$' -fuzz '^FuzzExplainText$$' -fuzztime $(FUZZTIME) ./shared/denial
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./shared/cloudtrail
 
 lint:
 	@if [ -f template.yaml ]; then cfn-lint template.yaml; fi
 
-bench: ## benchmarks, side by side with the alternatives
+bench: lambda-sizes bench-scan ## benchmarks, side by side with the alternatives
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+bench-scan: build ## denyfix scan vs gunzip on all cores vs zcat|jq, >= 100,000 records
+	$(GO) run ./cmd/scanbench -bin $(BIN)/denyfix -records 120000
+
+# SAM (BuildMethod: makefile, CodeUri: .) runs build-<LogicalId> with ARTIFACTS_DIR set.
+LAMBDA_BUILD := GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA)
+
+build-DiagnoseFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/diagnose
+
+build-RemediateFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/remediate
+
+build-ApproveFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/approve
+
+build-NotifyFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/notify
+
+LAMBDAS    := diagnose remediate approve notify
+# 15 MB: each stripped arm64 bootstrap must stay below it.
+LAMBDA_MAX := 15000000
+
+lambdas: ## the four Lambda bootstraps (linux/arm64) under bin/lambda/<name>/
+	@for f in $(LAMBDAS); do \
+	  $(LAMBDA_BUILD) -o $(BIN)/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
+	  size=$$(wc -c < $(BIN)/lambda/$$f/bootstrap); \
+	  if [ $$size -ge $(LAMBDA_MAX) ]; then echo "$$f: bootstrap is $$size bytes, limit $(LAMBDA_MAX)"; exit 1; fi; \
+	done
+
+lambda-sizes: lambdas ## print each bootstrap's size
+	@for f in $(LAMBDAS); do \
+	  printf '%-10s %9d bytes  bin/lambda/%s/bootstrap\n' $$f $$(wc -c < $(BIN)/lambda/$$f/bootstrap) $$f; \
+	done
 
 demo: build ## the whole pipeline on the embedded sample events
 	$(BIN)/denyfix demo
