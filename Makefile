@@ -35,6 +35,7 @@ fuzz: ## each fuzz target briefly; FUZZTIME=1m for longer
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMessage$$' -fuzztime $(FUZZTIME) ./shared/denial
 	$(GO) test -run '^$$' -fuzz '^FuzzExplainText$$' -fuzztime $(FUZZTIME) ./shared/denial
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./shared/cloudtrail
+	$(GO) test -run '^$$' -fuzz '^FuzzEvaluate$$' -fuzztime $(FUZZTIME) ./shared/policy
 
 lint:
 	@if [ -f template.yaml ]; then cfn-lint template.yaml; fi

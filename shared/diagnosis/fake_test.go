@@ -1,0 +1,168 @@
+package diagnosis_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/denyfix/denyfix/shared/denial"
+	"github.com/denyfix/denyfix/shared/diagnosis"
+	"github.com/denyfix/denyfix/shared/fix"
+	"github.com/denyfix/denyfix/shared/s3probe"
+)
+
+// runFake diagnoses one sample event against a fake S3 built from the
+// healthy bucket with the given responses replaced.
+func runFake(t *testing.T, event string, change func(r map[string]fakeResponse)) diagnosis.Diagnosis {
+	t.Helper()
+	rec := loadEvent(t, event)
+	responses := healthyBucket(rec.RequestParam("bucketName"), rec.RequestParam("key"))
+	if change != nil {
+		change(responses)
+	}
+	c := startFakeS3(t, &fakeS3{responses: responses})
+	s3only := &diagnosis.Runner{Prober: &s3probe.Prober{S3: c.s3}}
+	d, ok := s3only.Diagnose(ctx, rec)
+	if !ok {
+		t.Fatal("Diagnose: not a denial")
+	}
+	return d
+}
+
+func TestDiagnoseWithS3WireFormat(t *testing.T) {
+	tests := []struct {
+		name   string
+		event  string
+		change func(r map[string]fakeResponse)
+		want   scenario
+	}{
+		{
+			name:  "object owned by the uploading account, owner-only bucket ACL",
+			event: "s3-cross-account-object-ownership.json",
+			change: func(r map[string]fakeResponse) {
+				r["ListObjectsV2"] = fakeResponse{status: 200, body: listXML("example-partner-drop", "incoming/2026-11-20/orders.csv", partnerOwnerID)}
+			},
+			want: scenario{cause: denial.CauseCrossAccountObjectOwnership, failing: s3probe.CheckObjectOwnership, fix: fix.KindS3EnforceBucketOwner},
+		},
+		{
+			name:  "object owned by the uploading account, bucket ACL grants a log delivery account",
+			event: "s3-cross-account-object-ownership.json",
+			change: func(r map[string]fakeResponse) {
+				r["ListObjectsV2"] = fakeResponse{status: 200, body: listXML("example-partner-drop", "incoming/2026-11-20/orders.csv", partnerOwnerID)}
+				r["GetBucketAcl"] = fakeResponse{status: 200, body: aclXML(bucketOwnerID, bucketOwnerID, partnerOwnerID)}
+			},
+			want: scenario{cause: denial.CauseCrossAccountObjectOwnership, failing: s3probe.CheckObjectOwnership, fix: fix.KindS3ObjectACLBucketOwnerFullControl},
+		},
+		{
+			name:  "listing without owner and an object ACL the bucket owner cannot read",
+			event: "s3-cross-account-object-ownership.json",
+			change: func(r map[string]fakeResponse) {
+				r["ListObjectsV2"] = fakeResponse{status: 200, body: listXML("example-partner-drop", "incoming/2026-11-20/orders.csv", "")}
+				r["GetObjectAcl"] = s3Error(403, "AccessDenied", "Access Denied")
+			},
+			want: scenario{cause: denial.CauseCrossAccountObjectOwnership, failing: s3probe.CheckObjectOwnership, fix: fix.KindS3EnforceBucketOwner},
+		},
+		{
+			name:  "object ownership enforced rules ownership out",
+			event: "s3-cross-account-object-ownership.json",
+			change: func(r map[string]fakeResponse) {
+				r["ListObjectsV2"] = fakeResponse{status: 200, body: listXML("example-partner-drop", "incoming/2026-11-20/orders.csv", partnerOwnerID)}
+				r["GetBucketOwnershipControls"] = fakeResponse{status: 200, body: `<OwnershipControls ` + s3NS + `><Rule><ObjectOwnership>BucketOwnerEnforced</ObjectOwnership></Rule></OwnershipControls>`}
+			},
+			want: scenario{cause: denial.CauseUnknown},
+		},
+		{
+			name:  "requester pays without the payer header",
+			event: "s3-requester-pays.json",
+			change: func(r map[string]fakeResponse) {
+				r["GetBucketRequestPayment"] = fakeResponse{status: 200, body: `<RequestPaymentConfiguration ` + s3NS + `><Payer>Requester</Payer></RequestPaymentConfiguration>`}
+				r["GetBucketPolicy"] = fakeResponse{status: 200, body: `{"Version":"2012-10-17","Statement":[{"Sid":"ResearchAccounts","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::example-open-dataset/*"}]}`}
+			},
+			want: scenario{cause: denial.CauseRequesterPays, failing: s3probe.CheckRequesterPays},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := runFake(t, tt.event, tt.change)
+			assertDiagnosis(t, d, tt.want)
+		})
+	}
+}
+
+// TestDiagnoseSurvivesFailures: whatever goes wrong with the checks' own
+// calls, the diagnosis keeps the explanation, says what happened in the
+// evidence, and names a cause only when evidence supports one.
+func TestDiagnoseSurvivesFailures(t *testing.T) {
+	tests := []struct {
+		name       string
+		change     func(r map[string]fakeResponse)
+		check      string
+		wantResult s3probe.Result
+		wantDetail string
+		wantCause  denial.Cause
+	}{
+		{
+			name: "bucket no longer exists",
+			change: func(r map[string]fakeResponse) {
+				clear(r)
+				r["*"] = s3Error(404, "NoSuchBucket", "The specified bucket does not exist")
+			},
+			check:      s3probe.CheckBucketPolicyDeny,
+			wantResult: s3probe.ResultUnknown,
+			wantDetail: "no longer exists",
+			wantCause:  denial.CauseUnknown,
+		},
+		{
+			name: "bucket policy is not valid JSON",
+			change: func(r map[string]fakeResponse) {
+				r["GetBucketPolicy"] = fakeResponse{status: 200, body: `{"Version":"2012-10-17","Statement":[{"Sid":"Broken","Effect":"Deny",`}
+			},
+			check:      s3probe.CheckBucketPolicyDeny,
+			wantResult: s3probe.ResultUnknown,
+			wantDetail: "not valid JSON",
+			wantCause:  denial.CauseUnknown,
+		},
+		{
+			name:       "every check is denied by IAM",
+			change:     func(r map[string]fakeResponse) { clear(r); r["*"] = s3Error(403, "AccessDenied", "Access Denied") },
+			check:      s3probe.CheckBucketPolicyDeny,
+			wantResult: s3probe.ResultUnknown,
+			wantDetail: "s3:GetBucketPolicy was itself denied",
+			wantCause:  denial.CauseUnknown,
+		},
+		{
+			name: "throttled with 503 SlowDown",
+			change: func(r map[string]fakeResponse) {
+				clear(r)
+				r["*"] = s3Error(503, "SlowDown", "Please reduce your request rate.")
+			},
+			check:      s3probe.CheckRequesterPays,
+			wantResult: s3probe.ResultUnknown,
+			wantDetail: "throttled (SlowDown)",
+			wantCause:  denial.CauseUnknown,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := runFake(t, "s3-bucket-policy-deny-sourceip.json", tt.change)
+			if d.ErrorCode == nil || *d.ErrorCode != "AccessDenied" || d.Principal == nil {
+				t.Errorf("explanation lost: errorCode %v principal %v", d.ErrorCode, d.Principal)
+			}
+			if d.Cause != tt.wantCause {
+				t.Errorf("cause: got %v; want %v\n%s", d.Cause, tt.wantCause, evidenceText(d))
+			}
+			if d.Summary == "" {
+				t.Error("summary empty")
+			}
+			for _, c := range d.Evidence {
+				if c.Name != tt.check {
+					continue
+				}
+				if c.Result != tt.wantResult || !strings.Contains(c.Detail, tt.wantDetail) {
+					t.Errorf("%s: got %v %q; want %v containing %q", c.Name, c.Result, c.Detail, tt.wantResult, tt.wantDetail)
+				}
+				return
+			}
+			t.Errorf("evidence %s missing", tt.check)
+		})
+	}
+}
