@@ -1,0 +1,100 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/denyfix/denyfix/shared/bus"
+	"github.com/denyfix/denyfix/shared/finding"
+	"github.com/denyfix/denyfix/shared/fix"
+)
+
+func busEvent(dt bus.DetailType, fp string) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{
+		"version": "0", "id": "evt-" + dt.Kebab(), "detail-type": dt.String(), "source": "denyfix",
+		"account": "111122223333", "time": "2026-11-21T14:31:09Z", "region": "us-east-1", "resources": []string{},
+		"detail": map[string]any{"fingerprint": fp, "cause": "cross_account_object_ownership", "actor": "denyfix"},
+	})
+	return b
+}
+
+func TestRemediator(t *testing.T) {
+	tests := []struct {
+		name        string
+		state       finding.State
+		mode        string
+		event       json.RawMessage
+		applyErr    error
+		wantOutcome Outcome
+		wantState   finding.State
+		wantEvents  []string
+		wantApplied int
+	}{
+		{"auto proposal applied", finding.StateProposed, "auto", busEvent(bus.FixProposed, "fp-1"), nil, OutcomeApplied, finding.StateApplied, []string{"Fix Applied"}, 1},
+		{"propose mode waits", finding.StateProposed, "propose", busEvent(bus.FixProposed, "fp-1"), nil, OutcomeAwaiting, finding.StateProposed, nil, 0},
+		{"approved applied", finding.StateApproved, "propose", busEvent(bus.FixApproved, "fp-1"), nil, OutcomeApplied, finding.StateApplied, []string{"Fix Applied"}, 1},
+		{"precondition skipped", finding.StateApproved, "propose", busEvent(bus.FixApproved, "fp-1"), fix.ErrPrecondition, OutcomeSkipped, finding.StateSkipped, []string{"Fix Skipped"}, 1},
+		{"refused skipped", finding.StateApproved, "propose", busEvent(bus.FixApproved, "fp-1"), fix.ErrRefused, OutcomeSkipped, finding.StateSkipped, []string{"Fix Skipped"}, 1},
+		{"S3 error failed", finding.StateApproved, "propose", busEvent(bus.FixApproved, "fp-1"), errors.New("InternalError"), OutcomeFailed, finding.StateFailed, []string{"Fix Failed"}, 1},
+		{"duplicate delivery after apply", finding.StateApplied, "propose", busEvent(bus.FixApproved, "fp-1"), nil, OutcomeDuplicate, finding.StateApplied, []string{"Fix Applied"}, 0},
+		{"someone else applying", finding.StateApplying, "propose", busEvent(bus.FixApproved, "fp-1"), nil, OutcomeDuplicate, finding.StateApplying, nil, 0},
+		{"unknown finding", finding.StateApproved, "propose", busEvent(bus.FixApproved, "fp-nope"), nil, OutcomeNotFound, finding.StateApproved, nil, 0},
+		{"other event type", finding.StateApproved, "propose", busEvent(bus.FixRejected, "fp-1"), nil, OutcomeIgnoredEvent, finding.StateApproved, nil, 0},
+		{"malformed", finding.StateApproved, "propose", json.RawMessage(`{"source":"denyfix","detail-type":"Fix Approved","detail":{}}`), nil, OutcomeDropped, finding.StateApproved, nil, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			store, b, fx, logs := newMemStore(), &fakeBus{}, &fakeFixer{applyErr: tc.applyErr}, &logSink{}
+			store.put(tc.state, tc.mode)
+			r := &Remediator{Store: store, Bus: b, Fixer: fx, Log: logs.logger()}
+			if err := r.Handle(context.Background(), tc.event); err != nil {
+				t.Fatalf("Handle = %v; want nil", err)
+			}
+			if got := logs.only(t)["outcome"]; got != string(tc.wantOutcome) {
+				t.Errorf("outcome = %v; want %s", got, tc.wantOutcome)
+			}
+			if got := store.findings["fp-1"].Proposal.State; got != tc.wantState {
+				t.Errorf("state = %s; want %s", got, tc.wantState)
+			}
+			if got := b.types(); strings.Join(got, ",") != strings.Join(tc.wantEvents, ",") {
+				t.Errorf("published %v; want %v", got, tc.wantEvents)
+			}
+			if fx.applied != tc.wantApplied {
+				t.Errorf("applied %d times; want %d", fx.applied, tc.wantApplied)
+			}
+		})
+	}
+}
+
+func TestRemediatorAppliedRecordsChange(t *testing.T) {
+	store, b := newMemStore(), &fakeBus{}
+	store.put(finding.StateApproved, "propose")
+	r := &Remediator{Store: store, Bus: b, Fixer: &fakeFixer{}}
+	if err := r.Handle(context.Background(), busEvent(bus.FixApproved, "fp-1")); err != nil {
+		t.Fatal(err)
+	}
+	ch := store.findings["fp-1"].Proposal.Change
+	if ch == nil || ch.Before.Ownership != "ObjectWriter" {
+		t.Errorf("change = %+v; want the before state kept for rollback", ch)
+	}
+	if len(b.events) != 1 || b.events[0].f.Proposal.State != finding.StateApplied {
+		t.Errorf("published %+v; want one Fix Applied carrying the applied proposal", b.events)
+	}
+}
+
+func TestRemediatorStoreFailureRetries(t *testing.T) {
+	store := newMemStore()
+	store.put(finding.StateApproved, "propose")
+	store.err = errors.New("ThrottlingException")
+	logs := &logSink{}
+	r := &Remediator{Store: store, Bus: &fakeBus{}, Fixer: &fakeFixer{}, Log: logs.logger()}
+	if err := r.Handle(context.Background(), busEvent(bus.FixApproved, "fp-1")); err == nil {
+		t.Fatal("Handle = nil; want an error so Lambda retries")
+	}
+	if got := logs.only(t)["outcome"]; got != string(OutcomeRetry) {
+		t.Errorf("outcome = %v; want retry", got)
+	}
+}
