@@ -495,7 +495,7 @@ func TestCfnLint(t *testing.T) {
 var codeActions = map[string][][]string{
 	"DiagnoseFunction":  {s3probe.IAMActions, finding.IAMActions, bus.IAMActions},
 	"RemediateFunction": {fix.IAMActions, finding.IAMActions, bus.IAMActions},
-	"ApproveFunction":   {finding.IAMActions, bus.IAMActions},
+	"ApproveFunction":   {fix.IAMActions, finding.IAMActions, bus.IAMActions}, // rollback
 	"NotifyFunction":    {notify.IAMActions},
 }
 

@@ -4,46 +4,25 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/denyfix/denyfix/shared/bus"
-	"github.com/denyfix/denyfix/shared/finding"
+	"github.com/denyfix/denyfix/shared/boot"
 	"github.com/denyfix/denyfix/shared/fix"
 	"github.com/denyfix/denyfix/shared/pipeline"
 	"github.com/denyfix/denyfix/shared/settings"
 )
 
 func main() {
-	s, err := settings.Parse(os.Getenv)
-	if err == nil {
-		err = s.Require(settings.EnvTableName, settings.EnvEventBusName)
-	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: s.LogLevel}))
-	ctx := context.Background()
-	cfg, cerr := config.LoadDefaultConfig(ctx)
-	if err == nil {
-		err = cerr
-	}
-	if err != nil {
-		log.Error("start", "error", err.Error())
-		os.Exit(1)
-	}
-	store := finding.NewStore(dynamodb.NewFromConfig(cfg), s.TableName)
-	store.Thresholds, store.ProposalTTL = s.NotifyThresholds, s.ProposalTTL
+	env := boot.MustLoad(os.Getenv, settings.EnvTableName, settings.EnvEventBusName)
 	a := &pipeline.Approver{
-		Settings: s,
-		Store:    store,
-		Bus:      bus.NewPublisher(eventbridge.NewFromConfig(cfg), s.EventBusName),
-		Fixer:    fix.NewApplier(s3.NewFromConfig(cfg), s.BucketAllowed),
-		Log:      log,
+		Settings: env.Settings,
+		Store:    env.Store(),
+		Bus:      env.Bus(),
+		Fixer:    fix.NewApplier(s3.NewFromConfig(env.AWS), env.Settings.BucketAllowed),
+		Log:      env.Log,
 	}
 	lambda.Start(a.Handle)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/denyfix/denyfix/shared/bus"
 	"github.com/denyfix/denyfix/shared/cloudtrail"
 	"github.com/denyfix/denyfix/shared/denial"
+	"github.com/denyfix/denyfix/shared/diagnosis"
 	"github.com/denyfix/denyfix/shared/finding"
 	"github.com/denyfix/denyfix/shared/fix"
 	"github.com/denyfix/denyfix/shared/settings"
@@ -29,12 +30,11 @@ type Diagnosis struct {
 type DiagnoseFunc func(ctx context.Context, rec cloudtrail.Record) (Diagnosis, error)
 
 // ExplainOnly diagnoses from the record alone (denial.Explain), without live
-// probes, and so never proposes a fix. A denial code the explainer does not
-// read still becomes a finding with cause unknown: a denial is never lost.
+// probes, and so never proposes a fix.
 func ExplainOnly(_ context.Context, rec cloudtrail.Record) (Diagnosis, error) {
 	exp, ok := denial.Explain(rec)
-	if !ok {
-		exp = minimalExplanation(rec)
+	if !ok { // the Diagnoser passes only denial codes, which always explain
+		return Diagnosis{}, fmt.Errorf("event %s: errorCode %q is not a denial", rec.EventID, rec.ErrorCode)
 	}
 	doc, err := json.Marshal(exp)
 	if err != nil {
@@ -43,28 +43,20 @@ func ExplainOnly(_ context.Context, rec cloudtrail.Record) (Diagnosis, error) {
 	return Diagnosis{Explanation: exp, Document: doc}, nil
 }
 
-// minimalExplanation states what the record itself says. It is built
-// through the Explanation's JSON form, the documented contract, so it holds
-// whatever Go types the fields have.
-func minimalExplanation(rec cloudtrail.Record) denial.Explanation {
-	opt := func(s string) any {
-		if s == "" {
-			return nil
+// Live diagnoses with the read-only probes of r: the explanation, the
+// evidence and the proposed fix.
+func Live(r *diagnosis.Runner) DiagnoseFunc {
+	return func(ctx context.Context, rec cloudtrail.Record) (Diagnosis, error) {
+		dg, ok := r.Diagnose(ctx, rec)
+		if !ok {
+			return ExplainOnly(ctx, rec)
 		}
-		return s
+		doc, err := json.Marshal(dg)
+		if err != nil {
+			return Diagnosis{}, fmt.Errorf("encode diagnosis: %w", err)
+		}
+		return Diagnosis{Explanation: dg.Explanation, Document: doc, Fix: dg.Fix}, nil
 	}
-	doc := map[string]any{
-		"errorCode": opt(rec.ErrorCode), "errorMessage": rec.ErrorMessage,
-		"eventId": opt(rec.EventID), "eventTime": opt(rec.EventTime), "account": opt(rec.Account()),
-		"region": opt(rec.AWSRegion), "service": opt(rec.Service()), "eventName": opt(rec.EventName),
-		"principal": opt(rec.PrincipalARN()), "action": opt(actionOf(rec)),
-		"summary":   fmt.Sprintf("%s was denied %s (%s); the message does not say which policy denied it.", orDash(rec.PrincipalARN()), orDash(rec.EventName), rec.ErrorCode),
-		"nextSteps": []string{"Read the denied principal's policies and the resource's policy for a statement covering this action."},
-	}
-	var exp denial.Explanation
-	b, _ := json.Marshal(doc)
-	_ = json.Unmarshal(b, &exp) // every value above fits the documented JSON
-	return exp
 }
 
 // Diagnoser handles CloudTrail denials from the default bus.
@@ -118,7 +110,7 @@ func (d *Diagnoser) handle(ctx context.Context, raw json.RawMessage, line *logLi
 	key := finding.Key{
 		Account:   firstOf(exp.Account, rec.Account()),
 		Principal: firstOf(exp.Principal, rec.PrincipalARN()),
-		Action:    firstOf(exp.Action, actionOf(rec)),
+		Action:    firstOf(exp.Action, ""),
 		Resource:  firstOf(exp.Resource, ""),
 		Cause:     exp.Cause,
 	}
@@ -156,23 +148,9 @@ func (d *Diagnoser) handle(ctx context.Context, raw json.RawMessage, line *logLi
 	return nil
 }
 
-func actionOf(rec cloudtrail.Record) string {
-	if rec.Service() == "" || rec.EventName == "" {
-		return ""
-	}
-	return rec.Service() + ":" + rec.EventName
-}
-
 func firstOf(p *string, fallback string) string {
 	if p != nil && *p != "" {
 		return *p
 	}
 	return fallback
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -166,9 +166,11 @@ func (s *logSink) only(t *testing.T) map[string]any {
 	return m
 }
 
+// readTestdata reads one of the project's sample events, the same files the
+// template's rules are proved against.
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
+	b, err := os.ReadFile("../../events/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
