@@ -418,7 +418,12 @@ func TestFunctionsBuildWithMakefile(t *testing.T) {
 			if !strings.Contains(string(makefile), "\n"+target) {
 				t.Errorf("Makefile has no %s target", target)
 			}
-			dry, err := exec.Command("make", "-n", "build-"+id, "ARTIFACTS_DIR=/artifacts").CombinedOutput()
+			cmd := exec.Command("make", "--no-print-directory", "-n", "build-"+id, "ARTIFACTS_DIR=/artifacts")
+			// Under `make test` the parent's flags would leak into the dry run.
+			cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+				return strings.HasPrefix(kv, "MAKEFLAGS=") || strings.HasPrefix(kv, "MFLAGS=") || strings.HasPrefix(kv, "MAKELEVEL=")
+			})
+			dry, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("make -n build-%s: %v\n%s", id, err, dry)
 			}

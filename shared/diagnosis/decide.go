@@ -19,8 +19,9 @@ const CheckOtherPolicies = "org_boundary_session_policies"
 //
 // The order follows AWS's evaluation: an expired signature fails before any
 // policy; what the message itself names is certain; then explicit Deny
-// statements (bucket policy, access point, VPC endpoint, key policy) and
-// Block Public Access; then the missing allows and the S3-specific causes.
+// statements (bucket policy, access point, VPC endpoint, key policy), a
+// bucket that blocks the request's encryption type, and Block Public
+// Access; then the missing allows and the S3-specific causes.
 // When nothing is conclusive the cause stays the explanation's (possibly
 // unknown): never a guess.
 func Decide(exp denial.Explanation, target *s3probe.Target, checks []s3probe.Check) Diagnosis {
@@ -78,6 +79,12 @@ func Decide(exp denial.Explanation, target *s3probe.Target, checks []s3probe.Che
 	}
 	if c, ok := explicitFail(s3probe.CheckKMS); ok {
 		return d.with(denial.CauseKMS, c.Detail+".", kmsSteps(t, c))
+	}
+	// A bucket that blocks SSE-C refuses the write whatever any policy
+	// allows, as surely as an explicit Deny: no grant anywhere fixes it, so
+	// it comes before every missing allow.
+	if _, ok := failed(s3probe.CheckEncryptionType); ok {
+		return d.with(denial.CauseEncryptionTypeBlocked, fmt.Sprintf("The default encryption configuration of bucket %s blocks SSE-C (customer-provided keys) and this %s sent a customer-provided key, so S3 refused it whatever the policies allow.", t.Bucket, orText(t.Record.EventName, "write")), encryptionTypeSteps(t))
 	}
 	if c, ok := failed(CheckSessionPolicy); ok {
 		return d.with(denial.CauseSessionPolicy, fmt.Sprintf("The session policy of the caller's role session does not let it %s: %s.", t.Action, c.Detail), []string{
@@ -276,6 +283,19 @@ func ownershipFix(exp denial.Explanation, t s3probe.Target, c s3probe.Check) *fi
 		Summary:       "Grant the bucket owner full control of " + t.Key + " with the object owner's credentials (the bucket ACL grants others, so enforcing bucket ownership would change their access).",
 		Command:       "aws s3api put-object-acl --bucket " + t.Bucket + " --key " + shellQuote(t.Key) + " --acl bucket-owner-full-control",
 		Preconditions: []string{"the object exists", "the caller applying it owns the object (canonical ID " + c.Facts.ObjectOwnerID + ")"},
+	}
+}
+
+// encryptionTypeSteps are the ways out of a blocked SSE-C write: change
+// the request (preferred), or have the bucket owner allow SSE-C again. No
+// fix is proposed: unblocking an encryption type is not in the catalogue.
+func encryptionTypeSteps(t s3probe.Target) []string {
+	key := orText(t.Key, "KEY")
+	return []string{
+		"Write with SSE-S3 or SSE-KMS instead of a customer-provided key: drop the SSE-C parameters (CLI --sse-c/--sse-c-key, SDK SSECustomerAlgorithm/SSECustomerKey) and send none, so the bucket's default encryption applies, or ask for one: aws s3 cp FILE s3://" + t.Bucket + "/" + key + " --sse AES256 (or --sse aws:kms --sse-kms-key-id KEY_ARN).",
+		"Objects already stored with SSE-C stay readable with their key; only new SSE-C writes (PutObject, CopyObject, PostObject, multipart uploads) are refused.",
+		"Read the setting: aws s3api get-bucket-encryption --bucket " + t.Bucket + " (BlockedEncryptionTypes lists SSE-C; buckets created since April 2026 block it by default).",
+		"Only if SSE-C is really needed, the bucket owner allows it again, keeping the bucket's current default algorithm and key in the same call: aws s3api put-bucket-encryption --bucket " + t.Bucket + ` --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BlockedEncryptionTypes":{"EncryptionType":["NONE"]}}]}'`,
 	}
 }
 

@@ -67,6 +67,23 @@ func TestDecideOrder(t *testing.T) {
 			check(s3probe.CheckPresignedURL, s3probe.ResultFail, s3probe.Facts{}),
 			check(s3probe.CheckBlockPublicAccess, s3probe.ResultFail, s3probe.Facts{}),
 		}, denial.CausePresignedURLExpired, fix.KindNone},
+		{"bucket policy deny before blocked SSE-C", "s3-encryption-type-blocked.json", []s3probe.Check{
+			check(s3probe.CheckEncryptionType, s3probe.ResultFail, s3probe.Facts{}),
+			check(s3probe.CheckBucketPolicyDeny, s3probe.ResultFail, explicit),
+		}, denial.CauseBucketPolicyDeny, fix.KindNone},
+		{"key policy deny before blocked SSE-C", "s3-encryption-type-blocked.json", []s3probe.Check{
+			check(s3probe.CheckEncryptionType, s3probe.ResultFail, s3probe.Facts{}),
+			check(s3probe.CheckKMS, s3probe.ResultFail, explicit),
+		}, denial.CauseKMS, fix.KindNone},
+		{"blocked SSE-C before the missing allows", "s3-encryption-type-blocked.json", []s3probe.Check{
+			check(s3probe.CheckBucketPolicyAllow, s3probe.ResultFail, s3probe.Facts{}),
+			check(s3probe.CheckBlockPublicAccess, s3probe.ResultFail, s3probe.Facts{}),
+			check(s3probe.CheckKMS, s3probe.ResultFail, s3probe.Facts{}),
+			check(s3probe.CheckEncryptionType, s3probe.ResultFail, s3probe.Facts{}),
+		}, denial.CauseEncryptionTypeBlocked, fix.KindNone},
+		{"SSE-C allowed is no cause", "s3-encryption-type-blocked.json", []s3probe.Check{
+			check(s3probe.CheckEncryptionType, s3probe.ResultPass, s3probe.Facts{}),
+		}, denial.CauseUnknown, fix.KindNone},
 		{"key policy missing allow is the last resort", "s3-kms.json", []s3probe.Check{
 			check(s3probe.CheckKMS, s3probe.ResultFail, s3probe.Facts{KeyID: "arn:aws:kms:us-east-1:123456789012:key/k"}),
 			check(s3probe.CheckRequesterPays, s3probe.ResultFail, s3probe.Facts{}),
@@ -147,5 +164,37 @@ func TestWhitespaceFixKeepsDeny(t *testing.T) {
 	}
 	if len(d.Fix.PolicySHA256) != 64 || d.Fix.Kind.AutoAllowed() {
 		t.Errorf("fix %+v: want the SHA-256 of the policy read, approval only", d.Fix)
+	}
+}
+
+// TestDecideEncryptionTypeBlockedSteps: the steps say how to write without
+// SSE-C and, failing that, the exact command that allows SSE-C again.
+func TestDecideEncryptionTypeBlockedSteps(t *testing.T) {
+	rec := loadEvent(t, "s3-encryption-type-blocked.json")
+	exp, _ := denial.Explain(rec)
+	target, _ := s3probe.NewTarget(rec)
+	d := diagnosis.Decide(exp, &target, []s3probe.Check{check(s3probe.CheckEncryptionType, s3probe.ResultFail, s3probe.Facts{})})
+	if d.Cause != denial.CauseEncryptionTypeBlocked {
+		t.Fatalf("cause: got %v; want %v", d.Cause, denial.CauseEncryptionTypeBlocked)
+	}
+	if !strings.Contains(d.Summary, "example-vault-archive") || !strings.Contains(d.Summary, "SSE-C") || !strings.Contains(d.Summary, "PutObject") {
+		t.Errorf("summary %q: want the bucket, SSE-C and the operation named", d.Summary)
+	}
+	steps := strings.Join(d.NextSteps, "\n")
+	for _, want := range []string{
+		"--sse AES256",
+		"--sse aws:kms",
+		"aws s3api get-bucket-encryption --bucket example-vault-archive",
+		`aws s3api put-bucket-encryption --bucket example-vault-archive --server-side-encryption-configuration '{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"AES256"},"BlockedEncryptionTypes":{"EncryptionType":["NONE"]}}]}'`,
+	} {
+		if !strings.Contains(steps, want) {
+			t.Errorf("next steps %q: want %q", d.NextSteps, want)
+		}
+	}
+	if !strings.Contains(d.NextSteps[0], "SSE-S3 or SSE-KMS") {
+		t.Errorf("first step %q: want writing without SSE-C first", d.NextSteps[0])
+	}
+	if d.Fix != nil {
+		t.Errorf("fix %+v: unblocking an encryption type is not in the fix catalogue", d.Fix)
 	}
 }

@@ -1,9 +1,11 @@
 package diagnosis_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/denyfix/denyfix/shared/cloudtrail"
 	"github.com/denyfix/denyfix/shared/denial"
 	"github.com/denyfix/denyfix/shared/diagnosis"
 	"github.com/denyfix/denyfix/shared/fix"
@@ -14,7 +16,12 @@ import (
 // healthy bucket with the given responses replaced.
 func runFake(t *testing.T, event string, change func(r map[string]fakeResponse)) diagnosis.Diagnosis {
 	t.Helper()
-	rec := loadEvent(t, event)
+	return runFakeRecord(t, loadEvent(t, event), change)
+}
+
+// runFakeRecord is runFake for a record the test has adjusted.
+func runFakeRecord(t *testing.T, rec cloudtrail.Record, change func(r map[string]fakeResponse)) diagnosis.Diagnosis {
+	t.Helper()
 	responses := healthyBucket(rec.RequestParam("bucketName"), rec.RequestParam("key"))
 	if change != nil {
 		change(responses)
@@ -78,6 +85,14 @@ func TestDiagnoseWithS3WireFormat(t *testing.T) {
 				r["GetBucketPolicy"] = fakeResponse{status: 200, body: `{"Version":"2012-10-17","Statement":[{"Sid":"ResearchAccounts","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::example-open-dataset/*"}]}`}
 			},
 			want: scenario{cause: denial.CauseRequesterPays, failing: s3probe.CheckRequesterPays},
+		},
+		{
+			// moto drops BlockedEncryptionTypes (see fakeS3), so the bucket
+			// that blocks SSE-C is served here in S3's own XML.
+			name:   "SSE-C upload to a bucket that blocks SSE-C",
+			event:  "s3-encryption-type-blocked.json",
+			change: func(r map[string]fakeResponse) { r["GetBucketEncryption"] = blockedSSEC },
+			want:   scenario{cause: denial.CauseEncryptionTypeBlocked, failing: s3probe.CheckEncryptionType},
 		},
 	}
 	for _, tt := range tests {
@@ -163,6 +178,112 @@ func TestDiagnoseSurvivesFailures(t *testing.T) {
 				return
 			}
 			t.Errorf("evidence %s missing", tt.check)
+		})
+	}
+}
+
+// withSSEC adds the SSE-C headers CloudTrail records for a request that
+// sent a customer-provided key.
+func withSSEC(t *testing.T, rec cloudtrail.Record) cloudtrail.Record {
+	t.Helper()
+	var params map[string]any
+	if err := json.Unmarshal(rec.RequestParameters, &params); err != nil {
+		t.Fatal(err)
+	}
+	params["x-amz-server-side-encryption-customer-algorithm"] = "AES256"
+	params["x-amz-server-side-encryption-customer-key-MD5"] = "tP/LI3N87DFaSk0aoqYgzg=="
+	b, err := json.Marshal(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.RequestParameters = b
+	return rec
+}
+
+// TestDiagnoseEncryptionTypeBlocked: only an SSE-C write to a bucket that
+// blocks SSE-C is encryption_type_blocked; the same write to a bucket that
+// allows SSE-C, an SSE-C read, and a write whose check could not read the
+// bucket's configuration are not.
+func TestDiagnoseEncryptionTypeBlocked(t *testing.T) {
+	tests := []struct {
+		name       string
+		rec        func(t *testing.T) cloudtrail.Record
+		encryption fakeResponse
+		wantResult s3probe.Result
+		wantDetail string
+		wantCause  denial.Cause
+	}{
+		{
+			name:       "SSE-C write, SSE-C blocked",
+			rec:        func(t *testing.T) cloudtrail.Record { return loadEvent(t, "s3-encryption-type-blocked.json") },
+			encryption: blockedSSEC,
+			wantResult: s3probe.ResultFail,
+			wantDetail: "blocks SSE-C",
+			wantCause:  denial.CauseEncryptionTypeBlocked,
+		},
+		{
+			name:       "SSE-C write, SSE-C allowed",
+			rec:        func(t *testing.T) cloudtrail.Record { return loadEvent(t, "s3-encryption-type-blocked.json") },
+			wantResult: s3probe.ResultPass,
+			wantDetail: "does not block SSE-C",
+			wantCause:  denial.CauseUnknown,
+		},
+		{
+			name:       "SSE-C read of a bucket that blocks SSE-C",
+			rec:        func(t *testing.T) cloudtrail.Record { return withSSEC(t, loadEvent(t, "s3-kms.json")) },
+			encryption: blockedSSEC,
+			wantResult: s3probe.ResultSkipped,
+			wantDetail: "reads of existing SSE-C objects still work",
+			wantCause:  denial.CauseUnknown,
+		},
+		{
+			name:       "SSE-S3 write to a bucket that blocks SSE-C",
+			rec:        func(t *testing.T) cloudtrail.Record { return loadEvent(t, "s3-bucket-policy-deny-encryption.json") },
+			encryption: blockedSSEC,
+			wantResult: s3probe.ResultSkipped,
+			wantDetail: "did not use a customer-provided key",
+			wantCause:  denial.CauseUnknown,
+		},
+		{
+			name:       "GetBucketEncryption itself denied",
+			rec:        func(t *testing.T) cloudtrail.Record { return loadEvent(t, "s3-encryption-type-blocked.json") },
+			encryption: s3Error(403, "AccessDenied", "Access Denied"),
+			wantResult: s3probe.ResultUnknown,
+			wantDetail: "s3:GetBucketEncryption was itself denied",
+			wantCause:  denial.CauseUnknown,
+		},
+		{
+			name:       "GetBucketEncryption throttled",
+			rec:        func(t *testing.T) cloudtrail.Record { return loadEvent(t, "s3-encryption-type-blocked.json") },
+			encryption: s3Error(503, "SlowDown", "Please reduce your request rate."),
+			wantResult: s3probe.ResultUnknown,
+			wantDetail: "throttled (SlowDown)",
+			wantCause:  denial.CauseUnknown,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := runFakeRecord(t, tt.rec(t), func(r map[string]fakeResponse) {
+				if tt.encryption.status != 0 {
+					r["GetBucketEncryption"] = tt.encryption
+				}
+			})
+			if d.Cause != tt.wantCause {
+				t.Errorf("cause: got %v; want %v\n%s", d.Cause, tt.wantCause, evidenceText(d))
+			}
+			if d.Fix != nil {
+				t.Errorf("fix: got %+v; want none", *d.Fix)
+			}
+			for _, c := range d.Evidence {
+				if c.Name != s3probe.CheckEncryptionType {
+					continue
+				}
+				if c.Result != tt.wantResult || !strings.Contains(c.Detail, tt.wantDetail) {
+					t.Errorf("%s: got %v %q; want %v containing %q", c.Name, c.Result, c.Detail, tt.wantResult, tt.wantDetail)
+				}
+				return
+			}
+			t.Errorf("evidence %s missing", s3probe.CheckEncryptionType)
 		})
 	}
 }

@@ -15,8 +15,11 @@ import (
 // fakeS3 is an S3 endpoint that answers exactly as S3 does (XML bodies,
 // status codes, headers) for the cases moto cannot model: moto gives every
 // account the same canonical ID (so cross-account object ownership cannot
-// happen), answers GetBucketRequestPayment with an empty payer, and cannot
-// be made to deny or throttle the checks' own calls.
+// happen), answers GetBucketRequestPayment with an empty payer, drops
+// BlockedEncryptionTypes from GetBucketEncryption (moto 5.2.1 accepts it in
+// PutBucketEncryption and never returns it, so a bucket blocking SSE-C
+// cannot be modelled), and cannot be made to deny or throttle the checks'
+// own calls.
 //
 // Responses are keyed by the operation: "GetBucketAcl", "GetObjectAcl",
 // "GetBucketOwnershipControls", "GetBucketPolicy", "GetPublicAccessBlock",
@@ -73,6 +76,11 @@ func healthyBucket(bucket, key string) map[string]fakeResponse {
 		"HeadObject":                 {status: 200, headers: map[string]string{"x-amz-server-side-encryption": "AES256", "Content-Length": "48213", "ETag": `"9b2cf535f27731c974343645a3985328"`, "Last-Modified": "Fri, 20 Nov 2026 03:14:15 GMT", "Content-Type": "text/csv"}},
 	}
 }
+
+// blockedSSEC is GetBucketEncryption of a bucket that blocks SSE-C writes,
+// exactly as S3 answers since SSE-C blocking exists (the default for
+// buckets created from April 2026).
+var blockedSSEC = fakeResponse{status: 200, body: `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<ServerSideEncryptionConfiguration ` + s3NS + `><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled><BlockedEncryptionTypes><EncryptionType>SSE-C</EncryptionType></BlockedEncryptionTypes></Rule></ServerSideEncryptionConfiguration>`}
 
 // operation names the S3 operation of a path-style request.
 func operation(r *http.Request) string {

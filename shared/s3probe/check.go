@@ -2,12 +2,14 @@
 // guide against the live configuration of the bucket a CloudTrail denial
 // names: object ownership, bucket policy denies and allows, policy ARN
 // mistakes, Block Public Access, SSE-KMS key policies, Requester Pays,
-// missing objects, access point and VPC endpoint policies, and expired
-// presigned URLs. Every check reports what it saw and the API calls it made;
-// a check that is itself denied or throttled reports that as evidence.
+// missing objects, access point and VPC endpoint policies, expired
+// presigned URLs, and default encryption that blocks SSE-C writes. Every
+// check reports what it saw and the API calls it made; a check that is
+// itself denied or throttled reports that as evidence.
 package s3probe
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -68,6 +70,7 @@ const (
 	CheckAccessPoint       = "access_point_policy"
 	CheckVPCEndpoint       = "vpc_endpoint_policy"
 	CheckPresignedURL      = "presigned_url"
+	CheckEncryptionType    = "encryption_type_blocked"
 )
 
 // Check is one piece of evidence: the "evidence" entries of a diagnosis.
@@ -157,6 +160,67 @@ func (t Target) IsRead() bool {
 // kms:GenerateDataKey).
 func (t Target) IsWrite() bool { return t.Action == "s3:PutObject" }
 
+// sseCHeaders are the request headers that carry a customer-provided key
+// (SSE-C) for the object being written; CloudTrail copies them into
+// requestParameters under these names.
+// The x-amz-copy-source-... variants are deliberately absent: they decrypt
+// the copy source, which is a read, and reads of SSE-C objects stay allowed.
+var sseCHeaders = []string{
+	"x-amz-server-side-encryption-customer-algorithm",
+	"x-amz-server-side-encryption-customer-key-MD5",
+}
+
+// CustomerKey reports whether the denied request asked S3 to encrypt with a
+// customer-provided key (SSE-C), and the evidence CloudTrail holds for it.
+// It reads the SSE-C headers in requestParameters and, in
+// additionalEventData, "SSEApplied": "SSE_C" (what S3 writes when it applied
+// SSE-C) and "SSECustomerAlgorithm".
+func (t Target) CustomerKey() (bool, string) {
+	params := jsonObject(t.Record.RequestParameters)
+	for _, h := range sseCHeaders {
+		if name, v, ok := lookupFold(params, h); ok && v != "" {
+			return true, fmt.Sprintf("requestParameters %s: %s", name, v)
+		}
+	}
+	extra := jsonObject(t.Record.AdditionalEventData)
+	if name, v, ok := lookupFold(extra, "SSEApplied"); ok && strings.EqualFold(v, "SSE_C") {
+		return true, fmt.Sprintf("additionalEventData %s: %s", name, v)
+	}
+	if name, v, ok := lookupFold(extra, "SSECustomerAlgorithm"); ok && v != "" {
+		return true, fmt.Sprintf("additionalEventData %s: %s", name, v)
+	}
+	return false, ""
+}
+
+// jsonObject decodes a JSON object; nil when raw is absent or not one.
+func jsonObject(raw json.RawMessage) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// lookupFold finds a string member by a case-insensitive name: header names
+// are case-insensitive, and CloudTrail keeps the spelling the client sent.
+// ok is false when no member has the name; a value that is not a string
+// reads as "".
+func lookupFold(m map[string]json.RawMessage, name string) (string, string, bool) {
+	if raw, ok := m[name]; ok {
+		var v string
+		_ = json.Unmarshal(raw, &v)
+		return name, v, true
+	}
+	for k, raw := range m {
+		if strings.EqualFold(k, name) {
+			var v string
+			_ = json.Unmarshal(raw, &v)
+			return k, v, true
+		}
+	}
+	return "", "", false
+}
+
 // operationActions maps S3 API operations (CloudTrail eventName) to the IAM
 // action that authorizes them where the two differ.
 var operationActions = map[string]string{
@@ -168,6 +232,7 @@ var operationActions = map[string]string{
 	"HeadBucket":              "s3:ListBucket",
 	"ListObjectVersions":      "s3:ListBucketVersions",
 	"CopyObject":              "s3:PutObject",
+	"PostObject":              "s3:PutObject",
 	"CreateMultipartUpload":   "s3:PutObject",
 	"UploadPart":              "s3:PutObject",
 	"UploadPartCopy":          "s3:PutObject",

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -485,13 +486,17 @@ func (s *session) kmsKeyPolicy(ctx context.Context) Check {
 		keyID = aws.ToString(head.SSEKMSKeyId)
 	} else {
 		kmsAction = "kms:GenerateDataKey"
+		if sseC, _ := s.t.CustomerKey(); sseC {
+			// S3 encrypts with the key the request carries: the bucket's
+			// default KMS key is not used, so its policy cannot be the cause.
+			c.Result, c.Detail = ResultPass, "the request brings its own key (SSE-C): no KMS key is involved"
+			return c
+		}
 		if v, st := s.t.Request.Lookup("s3:x-amz-server-side-encryption-aws-kms-key-id"); st == policy.KeyPresent && len(v) > 0 {
 			keyID = v[0]
 		} else {
 			c.Calls = append(c.Calls, "s3:GetBucketEncryption")
-			enc, err := call(ctx, s.p, func(ctx context.Context) (*s3.GetBucketEncryptionOutput, error) {
-				return s.p.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &s.t.Bucket}, s.s3opts)
-			})
+			enc, err := s.encryption.get()
 			if err != nil {
 				if errorCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
 					c.Result, c.Detail = ResultPass, "the bucket has no default KMS encryption"
@@ -767,4 +772,47 @@ func (s *session) vpcEndpoint(ctx context.Context) Check {
 		return c
 	}
 	return policyVerdict(c, doc, s.t.Request, where, true)
+}
+
+// encryptionType finds a bucket whose default encryption configuration
+// blocks the encryption type of a write: S3 then refuses the write with
+// 403 AccessDenied whatever the policies allow. Only SSE-C can be blocked
+// today, and only writes are refused; reads of existing SSE-C objects work.
+func (s *session) encryptionType(context.Context) Check {
+	c := Check{Name: CheckEncryptionType, Calls: []string{}}
+	if !s.t.IsWrite() {
+		c.Result, c.Detail = ResultSkipped, "blocked encryption types refuse only object writes; reads of existing SSE-C objects still work"
+		return c
+	}
+	sseC, evidence := s.t.CustomerKey()
+	if !sseC {
+		c.Result, c.Detail = ResultSkipped, "the request did not use a customer-provided key (SSE-C), the only encryption type a bucket can block"
+		return c
+	}
+	if s.p.S3 == nil {
+		c.Detail = "the request used SSE-C (" + evidence + "); no S3 client configured to read the bucket's encryption configuration"
+		return c
+	}
+	c.Calls = []string{"s3:GetBucketEncryption"}
+	enc, err := s.encryption.get()
+	if err != nil {
+		if errorCode(err) == "ServerSideEncryptionConfigurationNotFoundError" {
+			c.Result, c.Detail = ResultPass, "the bucket has no default encryption configuration, so it blocks no encryption type"
+			return c
+		}
+		f := failed(CheckEncryptionType, c.Calls, "s3:GetBucketEncryption", err)
+		f.Detail = "the request used SSE-C, but " + f.Detail
+		return f
+	}
+	if enc.ServerSideEncryptionConfiguration != nil {
+		for _, r := range enc.ServerSideEncryptionConfiguration.Rules {
+			if r.BlockedEncryptionTypes != nil && slices.Contains(r.BlockedEncryptionTypes.EncryptionType, s3types.EncryptionTypeSseC) {
+				c.Result = ResultFail
+				c.Detail = fmt.Sprintf("the default encryption configuration of bucket %s blocks SSE-C (BlockedEncryptionTypes: SSE-C) and the request used SSE-C (%s): S3 refuses SSE-C writes with 403 AccessDenied", s.t.Bucket, evidence)
+				return c
+			}
+		}
+	}
+	c.Result, c.Detail = ResultPass, fmt.Sprintf("the default encryption configuration of bucket %s does not block SSE-C", s.t.Bucket)
+	return c
 }

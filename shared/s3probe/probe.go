@@ -100,6 +100,7 @@ func (p *Prober) Run(ctx context.Context, t Target) []Check {
 		s.requesterPays,
 		s.accessPoint,
 		s.vpcEndpoint,
+		s.encryptionType,
 	}
 	out := make([]Check, len(probes))
 	var wg sync.WaitGroup
@@ -129,7 +130,11 @@ type session struct {
 	t            Target
 	bucketPolicy lazy[*s3.GetBucketPolicyOutput]
 	head         lazy[*s3.HeadObjectOutput]
-	ctx          context.Context
+	// encryption is the bucket's default encryption configuration, read at
+	// most once for the KMS check (default key) and the blocked encryption
+	// type check.
+	encryption lazy[*s3.GetBucketEncryptionOutput]
+	ctx        context.Context
 }
 
 func (s *session) init() {
@@ -141,6 +146,11 @@ func (s *session) init() {
 	s.head.f = func() (*s3.HeadObjectOutput, error) {
 		return call(s.ctx, s.p, func(ctx context.Context) (*s3.HeadObjectOutput, error) {
 			return s.p.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.t.Bucket, Key: &s.t.Key}, s.s3opts)
+		})
+	}
+	s.encryption.f = func() (*s3.GetBucketEncryptionOutput, error) {
+		return call(s.ctx, s.p, func(ctx context.Context) (*s3.GetBucketEncryptionOutput, error) {
+			return s.p.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &s.t.Bucket}, s.s3opts)
 		})
 	}
 }

@@ -61,7 +61,7 @@ func TestNewTarget(t *testing.T) {
 }
 
 func TestOperationActions(t *testing.T) {
-	for op, want := range map[string]string{"HeadObject": "s3:GetObject", "ListObjectsV2": "s3:ListBucket", "CopyObject": "s3:PutObject", "GetObjectAcl": "s3:GetObjectAcl", "PutBucketPolicy": "s3:PutBucketPolicy"} {
+	for op, want := range map[string]string{"HeadObject": "s3:GetObject", "ListObjectsV2": "s3:ListBucket", "CopyObject": "s3:PutObject", "PostObject": "s3:PutObject", "GetObjectAcl": "s3:GetObjectAcl", "PutBucketPolicy": "s3:PutBucketPolicy"} {
 		tg, _ := NewTarget(cloudtrail.Record{EventSource: "s3.amazonaws.com", EventName: op, RequestParameters: json.RawMessage(`{"bucketName":"b","key":"k"}`)})
 		if tg.Action != want {
 			t.Errorf("%s: got %s; want %s", op, tg.Action, want)
@@ -133,8 +133,8 @@ func mapsValues(m map[string]string) func(func(string) bool) {
 func TestRunWithoutClients(t *testing.T) {
 	tg, _ := NewTarget(sampleRecord(t, "s3-vpc-endpoint-policy.json"))
 	checks := (&Prober{}).Run(context.Background(), tg)
-	if len(checks) != 11 {
-		t.Fatalf("got %d checks; want 11", len(checks))
+	if len(checks) != 12 {
+		t.Fatalf("got %d checks; want 12", len(checks))
 	}
 	for _, c := range checks {
 		if c.Result == ResultFail || c.Result == ResultPass && c.Name != CheckPresignedURL {
