@@ -87,8 +87,9 @@ type Outcome struct {
 }
 
 // Record counts one occurrence of a finding and, when asked, opens its
-// proposal. Retries of the same event count again: storm control needs only
-// orders of magnitude, and the proposal itself is opened at most once.
+// proposal. A redelivery of the finding's last event is not counted again
+// (its outcome is replayed, so the bus events a failed attempt owed are
+// still sent), and the proposal itself is opened at most once.
 func (s *Store) Record(ctx context.Context, o Occurrence) (Outcome, error) {
 	fp := o.Key.Fingerprint()
 	now := s.Now().UTC()
