@@ -1,7 +1,8 @@
 // Command denyfix explains AWS access denied errors: offline from a message,
 // an event or a CloudTrail log (explain), live with read-only probes
 // (diagnose), over days of CloudTrail logs (scan), and end to end against a
-// local moto server (demo).
+// local moto server (demo); operators list proposed fixes (proposals) and
+// approve, reject or roll them back (approve, reject, rollback).
 package main
 
 import (
@@ -38,6 +39,10 @@ var commands = []command{
 	{"explain", "explain a denial offline: message, event, record or CloudTrail log", runExplain},
 	{"diagnose", "diagnose a denial live: explanation plus read-only AWS probes", runDiagnose},
 	{"scan", "summarise the denials in CloudTrail logs (files, dirs, s3://)", runScan},
+	{"proposals", "list proposed fixes, or show one in full (proposals show FINGERPRINT)", runProposals},
+	{"approve", "approve a proposed fix through the signed approve URL", runApprove},
+	{"reject", "reject a proposed fix through the signed approve URL", runReject},
+	{"rollback", "roll an applied fix back through the signed approve URL", runRollback},
 	{"demo", "run the whole pipeline against a local moto server", runDemo},
 }
 

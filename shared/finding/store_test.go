@@ -36,6 +36,7 @@ func TestStore(t *testing.T) {
 	t.Run("ApproveAfterDeadlineExpires", testApproveAfterDeadlineExpires)
 	t.Run("CreateTableHasTTL", testCreateTableHasTTL)
 	t.Run("RedeliveryIsNotCounted", testRedeliveryIsNotCounted)
+	t.Run("ListFiltersByStateNewestFirst", testListFiltersByStateNewestFirst)
 }
 
 // newStore gives each subtest its own table.
