@@ -23,11 +23,7 @@ func BenchmarkDiagnoseLatency50ms(b *testing.B) {
 		b.Run(strings.TrimSuffix(event, ".json"), func(b *testing.B) {
 			srv.Reset(b)
 			rec := loadEvent(b, event)
-			for _, sc := range motoScenarios {
-				if sc.event == event {
-					sc.setup(b, setup, &rec)
-				}
-			}
+			build(b, setup, event, &rec)
 			slow := &slowTransport{base: http.DefaultTransport, delay: latency}
 			cfg := srv.Config()
 			cfg.HTTPClient = &http.Client{Transport: slow}

@@ -20,6 +20,7 @@ import (
 	"github.com/denyfix/denyfix/shared/cloudtrail"
 	"github.com/denyfix/denyfix/shared/diagnosis"
 	"github.com/denyfix/denyfix/shared/s3probe"
+	"github.com/denyfix/denyfix/shared/sampleworld"
 )
 
 // loadEvent reads one sample event of events/ the way the command does.
@@ -60,6 +61,11 @@ func newClients(cfg aws.Config, endpoint string) clients {
 		kms: kms.NewFromConfig(cfg),
 		ec2: ec2.NewFromConfig(cfg),
 	}
+}
+
+// world returns the clients sampleworld builds with.
+func (c clients) world() sampleworld.Clients {
+	return sampleworld.Clients{S3: c.s3, Control: c.ctl, KMS: c.kms, EC2: c.ec2}
 }
 
 func (c clients) runner() *diagnosis.Runner {

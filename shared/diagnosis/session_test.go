@@ -42,8 +42,8 @@ func assumeRoleRecord(t *testing.T, mutate func(params map[string]any)) cloudtra
 func TestDiagnoseSessionPolicy(t *testing.T) {
 	srv := mototest.Start(t)
 	c := newClients(srv.Config(), srv.URL)
-	createBucket(t, c, "example-vendor-share", "delivery/spec-v2.pdf")
 	rec := loadEvent(t, "s3-session-policy.json")
+	build(t, c, "s3-session-policy.json", &rec)
 
 	d, ok := c.runner().DiagnoseSession(ctx, rec, new(assumeRoleRecord(t, nil)))
 	if !ok {
