@@ -180,7 +180,9 @@ func description(dt bus.DetailType, d bus.Detail, exp denial.Explanation, md boo
 	fmt.Fprintf(&b, "%s%s\n", label("Principal"), code(orDash(d.Principal)))
 	fmt.Fprintf(&b, "%s%s\n", label("Action"), code(orDash(d.Action)))
 	fmt.Fprintf(&b, "%s%s\n", label("Resource"), code(orDash(d.Resource)))
-	fmt.Fprintf(&b, "%s%s (%s deny)\n", label("Policy"), exp.PolicyType, exp.DenyKind)
+	if exp.PolicyType != denial.PolicyUnknown || exp.DenyKind != denial.DenyUnknown {
+		fmt.Fprintf(&b, "%s%s (%s deny)\n", label("Policy"), exp.PolicyType, exp.DenyKind)
+	}
 	if exp.PolicyARN != nil {
 		fmt.Fprintf(&b, "%s%s\n", label("Policy ARN"), code(*exp.PolicyARN))
 	}
@@ -214,11 +216,12 @@ func nextSteps(dt bus.DetailType, d bus.Detail, exp denial.Explanation) []string
 			return []string{"denyfix applies this fix automatically; watch this thread for the result."}
 		}
 		return []string{
-			fmt.Sprintf(`Approve: send {"fingerprint":"%s","decision":"approve"} to the denyfix approve URL (IAM-signed).`, d.Fingerprint),
-			fmt.Sprintf(`Reject: send {"fingerprint":"%s","decision":"reject","reason":"..."}.`, d.Fingerprint),
+			fmt.Sprintf("Review it: denyfix proposals show %s", d.Fingerprint),
+			fmt.Sprintf("Approve: denyfix approve %s (a SigV4-signed call to the approve URL; approvers only).", d.Fingerprint),
+			fmt.Sprintf(`Reject: denyfix reject %s --reason "..."`, d.Fingerprint),
 		}
 	case bus.FixApplied:
-		return []string{fmt.Sprintf(`Roll back if needed: send {"fingerprint":"%s","decision":"rollback"} to the denyfix approve URL.`, d.Fingerprint)}
+		return []string{fmt.Sprintf(`Roll back if needed: denyfix rollback %s --reason "..."`, d.Fingerprint)}
 	case bus.FixFailed, bus.FixSkipped:
 		return exp.NextSteps
 	}
