@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -73,26 +71,16 @@ func runRollback(ctx context.Context, sio stdio, args []string) int {
 
 func runDecision(ctx context.Context, sio stdio, decision string, args []string) int {
 	prefix := "denyfix " + decision
-	fs := flag.NewFlagSet(decision, flag.ContinueOnError)
-	fs.SetOutput(sio.err)
+	fs := newFlags(sio, decision, fmt.Sprintf(decisionUsage, decision, decisionHelp[decision]))
 	reason := fs.String("reason", "", "why, recorded with the decision and sent in the notification")
 	rawURL := fs.String("url", "", "approve function URL (default $"+approveURLEnv+")")
-	format := fs.String("format", "text", "output format: text, or json (the function's answer as returned)")
-	fs.Usage = func() { fmt.Fprintf(sio.err, decisionUsage, decision, decisionHelp[decision]); fs.PrintDefaults() }
-	rest, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(sio.err, "%s: unknown --format %q (text or json)\n", prefix, *format)
-		return exitUsage
+	format := fs.formatFlag("text, or json (the function's answer as returned)", "text", "json")
+	rest, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
 	if len(rest) != 1 || rest[0] == "" {
-		fs.Usage()
-		return exitUsage
+		return fs.usageError()
 	}
 	if *rawURL == "" {
 		*rawURL = os.Getenv(approveURLEnv)

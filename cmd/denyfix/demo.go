@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -97,23 +96,14 @@ func demoEnv(d localdeploy.Deployment) map[string]string {
 }
 
 func runDemo(ctx context.Context, sio stdio, args []string) int {
-	fset := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fset.SetOutput(sio.err)
-	format := fset.String("format", "text", "output format: text, or json (one object per step)")
-	fset.Usage = func() { fmt.Fprint(sio.err, demoUsage); fset.PrintDefaults() }
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs := newFlags(sio, "demo", demoUsage)
+	format := fs.formatFlag("text, or json (one object per step)", "text", "json")
+	rest, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(sio.err, "denyfix demo: unknown --format %q (text or json)\n", *format)
-		return exitUsage
-	}
-	if fset.NArg() != 0 {
-		fset.Usage()
-		return exitUsage
+	if len(rest) != 0 {
+		return fs.usageError()
 	}
 
 	start := time.Now()

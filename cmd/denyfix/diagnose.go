@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -47,25 +46,16 @@ Flags:
 `
 
 func runDiagnose(ctx context.Context, sio stdio, args []string) int {
-	fs := flag.NewFlagSet("diagnose", flag.ContinueOnError)
-	fs.SetOutput(sio.err)
-	format := fs.String("format", "text", "output format: text or json (one object per line)")
+	fs := newFlags(sio, "diagnose", diagnoseUsage)
+	format := fs.formatFlag("text or json (one object per line)", "text", "json")
 	timeout := fs.Duration("timeout", diagnosis.DefaultDeadline, "bound on all checks of one diagnosis")
 	assumeFile := fs.String("assume-role-event", "", "CloudTrail record or event of the AssumeRole call behind the session, to check its session policy")
-	fs.Usage = func() { fmt.Fprint(sio.err, diagnoseUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	paths, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(sio.err, "denyfix diagnose: unknown --format %q (text or json)\n", *format)
-		return exitUsage
-	}
-	if fs.NArg() != 1 || *timeout <= 0 {
-		fs.Usage()
-		return exitUsage
+	if len(paths) != 1 || *timeout <= 0 {
+		return fs.usageError()
 	}
 	var assumeRole *cloudtrail.Record
 	if *assumeFile != "" {
@@ -76,65 +66,31 @@ func runDiagnose(ctx context.Context, sio stdio, args []string) int {
 		}
 		assumeRole = &rec
 	}
-	var in io.Reader = sio.in
-	name := fs.Arg(0)
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			fmt.Fprintf(sio.err, "denyfix diagnose: %v\n", err)
-			return exitUsage
-		}
-		defer f.Close()
-		in = f
-	} else {
-		name = "stdin"
-	}
 
 	var runner *diagnosis.Runner
-	rd := cloudtrail.NewReader(in)
-	found := false
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if errors.Is(err, cloudtrail.ErrNotCloudTrail) {
-			fmt.Fprintf(sio.err, "denyfix diagnose: %s: skipped: %v\n", name, err)
-			continue
-		}
-		if err != nil {
-			fmt.Fprintf(sio.err, "denyfix diagnose: %s: %v\n", name, err)
-			return exitUsage
-		}
-		if _, ok := denial.Explain(rec); !ok {
-			continue
-		}
+	count := 0
+	return readDenialsFrom(sio, "diagnose", paths[0], func(rec cloudtrail.Record, _ denial.Explanation) error {
 		if runner == nil {
 			// Load the AWS configuration only once a denial needs it, so
 			// bad input fails fast and offline.
+			var err error
 			if runner, err = newDiagnoseRunner(ctx, sio, rec, *timeout); err != nil {
-				fmt.Fprintf(sio.err, "denyfix diagnose: AWS configuration: %v\n", err)
-				return exitUsage
+				return fmt.Errorf("AWS configuration: %w", err)
 			}
 		}
 		d, ok := runner.DiagnoseSession(ctx, rec, assumeRole)
-		if !ok {
-			continue
+		if !ok { // cannot happen: readDenials passes only what Explain accepts
+			return nil
 		}
-		if found && *format == "text" {
+		if count > 0 && *format == "text" {
 			fmt.Fprintln(sio.out)
 		}
-		found = true
+		count++
 		if err := writeDiagnosis(sio.out, &d, *format == "json"); err != nil {
-			fmt.Fprintf(sio.err, "denyfix diagnose: write: %v\n", err)
-			return exitUsage
+			return fmt.Errorf("write: %w", err)
 		}
-	}
-	if !found {
-		fmt.Fprintf(sio.err, "denyfix diagnose: %s: no denial among the records\n", name)
-		return exitNone
-	}
-	return exitOK
+		return nil
+	})
 }
 
 // readAssumeRole returns the first AssumeRole-family record of a file.

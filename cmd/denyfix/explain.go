@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/denyfix/denyfix/shared/cloudtrail"
@@ -31,42 +28,27 @@ Flags:
 `
 
 func runExplain(ctx context.Context, sio stdio, args []string) int {
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(sio.err)
-	format := fs.String("format", "text", "output format: text or json (one object per line)")
+	fs := newFlags(sio, "explain", explainUsage)
+	format := fs.formatFlag("text or json (one object per line)", "text", "json")
 	message := fs.String("message", "", "explain this error message text instead of reading input")
-	fs.Usage = func() { fmt.Fprint(sio.err, explainUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(sio.err, "denyfix explain: unknown --format %q (text or json)\n", *format)
-		return exitUsage
+	paths, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
 	out := explainWriter{w: sio.out, json: *format == "json"}
 	if *message != "" {
-		if fs.NArg() > 0 {
+		if len(paths) > 0 {
 			fmt.Fprintln(sio.err, "denyfix explain: give --message or files, not both")
 			return exitUsage
 		}
-		return out.explainReader(sio, "--message", strings.NewReader(*message))
+		return readDenials(sio, "explain", "--message", strings.NewReader(*message), out.write)
 	}
-	paths := fs.Args()
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
-	code := exitNone
+	code = exitNone
 	for _, p := range paths {
-		var c int
-		if p == "-" {
-			c = out.explainReader(sio, "stdin", sio.in)
-		} else {
-			c = out.explainFile(sio, p)
-		}
-		code = worse(code, c)
+		code = worse(code, readDenialsFrom(sio, "explain", p, out.write))
 	}
 	return code
 }
@@ -83,62 +65,14 @@ func worse(a, b int) int {
 	return exitNone
 }
 
+// explainWriter prints explanations as JSON lines or as text blocks.
 type explainWriter struct {
 	w     io.Writer
 	json  bool
 	count int
 }
 
-func (x *explainWriter) explainFile(sio stdio, path string) int {
-	f, err := os.Open(path)
-	if err != nil {
-		fmt.Fprintf(sio.err, "denyfix explain: %v\n", err)
-		return exitUsage
-	}
-	defer f.Close()
-	return x.explainReader(sio, path, f)
-}
-
-// explainReader explains every denial in one input. Values that are not
-// CloudTrail records are reported and skipped; an unreadable input stops.
-func (x *explainWriter) explainReader(sio stdio, name string, r io.Reader) int {
-	rd := cloudtrail.NewReader(r)
-	found := false
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if errors.Is(err, cloudtrail.ErrNotCloudTrail) {
-			fmt.Fprintf(sio.err, "denyfix explain: %s: skipped: %v\n", name, err)
-			continue
-		}
-		if err != nil {
-			fmt.Fprintf(sio.err, "denyfix explain: %s: %v\n", name, err)
-			return exitUsage
-		}
-		e, ok := denial.Explain(rec)
-		if !ok {
-			continue
-		}
-		found = true
-		if err := x.write(&e); err != nil {
-			fmt.Fprintf(sio.err, "denyfix explain: write: %v\n", err)
-			return exitUsage
-		}
-	}
-	if !found {
-		if rd.Shape() == cloudtrail.ShapeText {
-			fmt.Fprintf(sio.err, "denyfix explain: %s: no access denied message found\n", name)
-		} else {
-			fmt.Fprintf(sio.err, "denyfix explain: %s: no denial among the records\n", name)
-		}
-		return exitNone
-	}
-	return exitOK
-}
-
-func (x *explainWriter) write(e *denial.Explanation) error {
+func (x *explainWriter) write(_ cloudtrail.Record, e denial.Explanation) error {
 	if x.json {
 		enc := json.NewEncoder(x.w)
 		enc.SetEscapeHTML(false)
@@ -150,6 +84,6 @@ func (x *explainWriter) write(e *denial.Explanation) error {
 		}
 	}
 	x.count++
-	_, err := fmt.Fprint(x.w, denial.FormatText(e))
+	_, err := fmt.Fprint(x.w, denial.FormatText(&e))
 	return err
 }

@@ -32,7 +32,7 @@ type stdio struct {
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, io stdio, args []string) int
+	run     func(ctx context.Context, sio stdio, args []string) int
 }
 
 var commands = []command{
@@ -53,9 +53,9 @@ func main() {
 	os.Exit(code)
 }
 
-func run(ctx context.Context, io stdio, args []string) int {
+func run(ctx context.Context, sio stdio, args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(io.out)
+		usage(sio.out)
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -63,10 +63,10 @@ func run(ctx context.Context, io stdio, args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(ctx, io, args[1:])
+			return c.run(ctx, sio, args[1:])
 		}
 	}
-	fmt.Fprintf(io.err, "denyfix: unknown command %q (see denyfix --help)\n", args[0])
+	fmt.Fprintf(sio.err, "denyfix: unknown command %q (see denyfix --help)\n", args[0])
 	return exitUsage
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -49,22 +48,13 @@ Flags:
 const tableEnv = "DENYFIX_TABLE"
 
 func runProposals(ctx context.Context, sio stdio, args []string) int {
-	fs := flag.NewFlagSet("proposals", flag.ContinueOnError)
-	fs.SetOutput(sio.err)
+	fs := newFlags(sio, "proposals", proposalsUsage)
 	table := fs.String("table", "", "findings table name (default $"+tableEnv+")")
 	stateFlag := fs.String("state", "proposed", "states to list, comma-separated, or all")
-	format := fs.String("format", "text", "output format: text or json (one finding per line)")
-	fs.Usage = func() { fmt.Fprint(sio.err, proposalsUsage); fs.PrintDefaults() }
-	rest, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(sio.err, "denyfix proposals: unknown --format %q (text or json)\n", *format)
-		return exitUsage
+	format := fs.formatFlag("text or json (one finding per line)", "text", "json")
+	rest, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
 	show := len(rest) > 0 && rest[0] == "show"
 	switch {
@@ -72,8 +62,7 @@ func runProposals(ctx context.Context, sio stdio, args []string) int {
 		fmt.Fprintln(sio.err, "denyfix proposals show: give exactly one FINGERPRINT")
 		return exitUsage
 	case !show && len(rest) > 0:
-		fs.Usage()
-		return exitUsage
+		return fs.usageError()
 	}
 	filter, err := parseStates(*stateFlag)
 	if err != nil {
@@ -97,27 +86,6 @@ func runProposals(ctx context.Context, sio stdio, args []string) int {
 		return showProposal(ctx, sio, db, *table, rest[1], *format == "json")
 	}
 	return listProposals(ctx, sio, db, *table, filter, *format == "json")
-}
-
-// parseInterleaved parses flags wherever they stand among the arguments,
-// so "approve FINGERPRINT --reason TEXT" reads as operators type it. A lone
-// "--" ends the flags.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return rest, nil
-		}
-		if args[0] == "--" {
-			return append(rest, args[1:]...), nil
-		}
-		rest = append(rest, args[0])
-		args = args[1:]
-	}
 }
 
 // parseStates reads --state: comma-separated state names, or all.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,106 +15,98 @@ import (
 	"github.com/denyfix/denyfix/shared/scan"
 )
 
+const scanUsage = `Usage: denyfix scan [--format text|json|markdown|html] [--since T] [--until T] [--top N] PATH...
+
+Summarises the denials in CloudTrail logs: counts by error code, cause,
+policy type, principal, action, resource, account and region, the top
+findings with their explanation and next steps, and a timeline.
+PATH is a CloudTrail log file (.json or .json.gz), a directory (read
+recursively), s3://bucket/prefix (the CloudTrail bucket layout), or - for
+standard input. Progress goes to stderr when it is a terminal.
+
+Exit status: 0 every input was read, 1 some inputs failed (the report is
+still printed), 2 bad usage.
+
+Flags:
+`
+
 // runScan summarises the denials in CloudTrail logs. Exit 0 when every input
 // was read, 1 when some failed (the report is still printed), 2 on bad usage.
-func runScan(ctx context.Context, io stdio, args []string) int {
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(io.err)
-	format := fs.String("format", "text", "output format: text, json, markdown or html")
+func runScan(ctx context.Context, sio stdio, args []string) int {
+	fs := newFlags(sio, "scan", scanUsage)
+	format := fs.formatFlag(strings.Join(scan.Formats, ", "), scan.Formats...)
 	since := fs.String("since", "", "only events at or after T (RFC3339, or relative: 24h, 7d)")
 	until := fs.String("until", "", "only events before T (RFC3339, or relative: 24h, 7d)")
 	top := fs.Int("top", 10, "rows per table and findings shown (0: all)")
-	fs.Usage = func() {
-		fmt.Fprintln(io.err, "Usage: denyfix scan [--format text|json|markdown|html] [--since T] [--until T] [--top N] PATH...")
-		fmt.Fprintln(io.err, "PATH is a CloudTrail log file (.json or .json.gz), a directory, s3://bucket/prefix, or - for stdin.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	paths, code, ok := fs.parse(args)
+	if !ok {
+		return code
 	}
 	now := time.Now()
 	var cfg scan.Config
 	var err error
 	if cfg.Since, err = parseWhen(*since, now); err != nil {
-		fmt.Fprintf(io.err, "denyfix scan: --since: %v\n", err)
+		fmt.Fprintf(sio.err, "denyfix scan: --since: %v\n", err)
 		return exitUsage
 	}
 	if cfg.Until, err = parseWhen(*until, now); err != nil {
-		fmt.Fprintf(io.err, "denyfix scan: --until: %v\n", err)
+		fmt.Fprintf(sio.err, "denyfix scan: --until: %v\n", err)
 		return exitUsage
 	}
 	if !cfg.Since.IsZero() && !cfg.Until.IsZero() && !cfg.Since.Before(cfg.Until) {
-		fmt.Fprintln(io.err, "denyfix scan: --since must be before --until")
+		fmt.Fprintln(sio.err, "denyfix scan: --since must be before --until")
 		return exitUsage
 	}
 	if *top < 0 {
-		fmt.Fprintln(io.err, "denyfix scan: --top must be 0 or more")
+		fmt.Fprintln(sio.err, "denyfix scan: --top must be 0 or more")
 		return exitUsage
 	}
-	if !validFormat(*format) {
-		fmt.Fprintf(io.err, "denyfix scan: unknown format %q (want %s)\n", *format, strings.Join(scan.Formats, ", "))
-		return exitUsage
-	}
-	paths := fs.Args()
 	if len(paths) == 0 {
-		if isTerminal(io.in) {
-			fs.Usage()
-			return exitUsage
+		if isTerminal(sio.in) {
+			return fs.usageError()
 		}
 		paths = []string{"-"}
 	}
-	cfg.Top, cfg.Stdin = *top, io.in
+	cfg.Top, cfg.Stdin = *top, sio.in
 	for _, p := range paths {
 		if strings.HasPrefix(p, "s3://") {
 			awsCfg, err := config.LoadDefaultConfig(ctx)
 			if err != nil {
-				fmt.Fprintf(io.err, "denyfix scan: AWS configuration: %v\n", err)
+				fmt.Fprintf(sio.err, "denyfix scan: AWS configuration: %v\n", err)
 				return exitUsage
 			}
 			cfg.S3 = s3.NewFromConfig(awsCfg)
 			break
 		}
 	}
-	if isTerminal(io.err) {
+	if isTerminal(sio.err) {
 		cfg.Progress = &scan.Progress{}
-		stop := showProgress(io.err, cfg.Progress)
+		stop := showProgress(sio.err, cfg.Progress)
 		defer stop()
 	}
 	r, err := scan.Run(ctx, paths, cfg)
 	if cfg.Progress != nil {
-		fmt.Fprint(io.err, "\r\033[K")
+		fmt.Fprint(sio.err, "\r\033[K")
 	}
 	if err != nil {
-		fmt.Fprintf(io.err, "denyfix scan: %v\n", err)
+		fmt.Fprintf(sio.err, "denyfix scan: %v\n", err)
 		if ctx.Err() != nil {
 			return exitInternal
 		}
 		return exitUsage
 	}
-	if err := scan.Render(io.out, *format, r, *top); err != nil {
-		fmt.Fprintf(io.err, "denyfix scan: %v\n", err)
+	if err := scan.Render(sio.out, *format, r, *top); err != nil {
+		fmt.Fprintf(sio.err, "denyfix scan: %v\n", err)
 		return exitInternal
 	}
 	for _, f := range r.Failed {
-		fmt.Fprintf(io.err, "denyfix scan: %s: %s\n", f.Name, f.Error)
+		fmt.Fprintf(sio.err, "denyfix scan: %s: %s\n", f.Name, f.Error)
 	}
 	if !r.Complete() {
-		fmt.Fprintf(io.err, "denyfix scan: %d of %d inputs failed; the report covers the rest\n", len(r.Failed), r.Inputs)
+		fmt.Fprintf(sio.err, "denyfix scan: %d of %d inputs failed; the report covers the rest\n", len(r.Failed), r.Inputs)
 		return exitNone
 	}
 	return exitOK
-}
-
-func validFormat(f string) bool {
-	for _, x := range scan.Formats {
-		if f == x {
-			return true
-		}
-	}
-	return false
 }
 
 // parseWhen reads an RFC3339 time, a date (2006-01-02), or a duration
