@@ -62,36 +62,13 @@ func SessionPolicyCheck(assume cloudtrail.Record, t s3probe.Target) s3probe.Chec
 		c.Detail = fmt.Sprintf("the session policy cannot be read: %v", err)
 		return c
 	}
-	req := t.Request
-	var allow, unknown *policy.Result
-	for _, r := range policy.Evaluate(doc, req) {
-		r := r
-		switch {
-		case r.Outcome == policy.Matches && r.Statement.IsDeny():
-			c.Result, c.Sid, c.ConditionKey = s3probe.ResultFail, r.Statement.Sid, r.Key()
-			c.Facts.Explicit = true
-			c.Detail = fmt.Sprintf("session policy statement %q denies %s", r.Name(), req.Action)
-			return c
-		case r.Outcome == policy.Matches && allow == nil:
-			allow = &r
-		case r.Outcome == policy.NotEvaluable && unknown == nil:
-			unknown = &r
-		}
-	}
+	c = s3probe.PolicyVerdict(c, doc, t.Request, "session", true)
 	switch {
-	case unknown != nil:
-		c.Sid, c.ConditionKey = unknown.Statement.Sid, unknown.Key()
-		c.Detail = fmt.Sprintf("session policy statement %q may apply: %s", unknown.Name(), unknown.Reason)
-	case allow != nil:
-		c.Result, c.Sid = s3probe.ResultPass, allow.Statement.Sid
-		c.Detail = fmt.Sprintf("session policy statement %q allows %s", allow.Name(), req.Action)
-		if len(managed) > 0 {
-			c.Result = s3probe.ResultUnknown
-			c.Detail += "; managed session policies not checked: " + strings.Join(managed, ", ")
-		}
-	default:
-		c.Result = s3probe.ResultFail
-		c.Detail = fmt.Sprintf("the session policy passed to %s allows nothing that covers %s on %s", assume.EventName, req.Action, strings.Join(req.Resources, ", "))
+	case c.Result == s3probe.ResultPass && len(managed) > 0:
+		c.Result = s3probe.ResultUnknown
+		c.Detail += "; managed session policies not checked: " + strings.Join(managed, ", ")
+	case c.Result == s3probe.ResultFail && !c.Facts.Explicit:
+		c.Detail = fmt.Sprintf("the session policy passed to %s allows nothing that covers %s on %s", assume.EventName, t.Request.Action, strings.Join(t.Request.Resources, ", "))
 	}
 	return c
 }

@@ -687,12 +687,15 @@ func (s *session) accessPoint(ctx context.Context) Check {
 		res += "/object/" + s.t.Key
 	}
 	req.Resources = []string{res}
-	return policyVerdict(c, doc, req, "access point "+name, crossAccount)
+	return PolicyVerdict(c, doc, req, "access point "+name, crossAccount)
 }
 
-// policyVerdict applies a policy that must allow the request (an access
-// point policy for other accounts, a VPC endpoint policy always).
-func policyVerdict(c Check, doc policy.Document, req policy.Request, where string, mustAllow bool) Check {
+// PolicyVerdict completes check c with the verdict of a policy that may
+// deny the request and, with mustAllow, must also allow it (an access point
+// policy for other accounts, a VPC endpoint or session policy always): the
+// first matching Deny fails it, a statement that cannot be evaluated makes
+// it unknown, a matching Allow passes it. where names the policy.
+func PolicyVerdict(c Check, doc policy.Document, req policy.Request, where string, mustAllow bool) Check {
 	var allow, unknown *policy.Result
 	for _, r := range policy.Evaluate(doc, req) {
 		r := r
@@ -771,7 +774,7 @@ func (s *session) vpcEndpoint(ctx context.Context) Check {
 		c.Detail = fmt.Sprintf("%s policy cannot be read: %v", where, err)
 		return c
 	}
-	return policyVerdict(c, doc, s.t.Request, where, true)
+	return PolicyVerdict(c, doc, s.t.Request, where, true)
 }
 
 // encryptionType finds a bucket whose default encryption configuration
