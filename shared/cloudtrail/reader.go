@@ -258,9 +258,11 @@ type shapeProbe struct {
 // queues the elements of arrays and of small {"Records":[...]} objects.
 func (r *Reader) unwrap(raw json.RawMessage) (json.RawMessage, error) {
 	if raw[0] == '[' {
-		if err := json.Unmarshal(raw, &r.pending); err != nil {
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
 			return nil, r.jsonError(err)
 		}
+		r.pending = append(elems, r.pending...) // nested: read in document order
 		return nil, nil
 	}
 	var p shapeProbe
@@ -269,7 +271,7 @@ func (r *Reader) unwrap(raw json.RawMessage) (json.RawMessage, error) {
 	}
 	switch {
 	case p.Records != nil:
-		r.pending = p.Records
+		r.pending = append(p.Records, r.pending...)
 		return nil, nil
 	case p.DetailType != nil:
 		if *p.DetailType != DetailTypeAPICall {
