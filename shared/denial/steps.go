@@ -57,7 +57,7 @@ func summary(e *Explanation, m Message) string {
 	}
 	pt := e.PolicyType.Phrase()
 	if e.Via != nil {
-		pt += " (reached through a " + e.Via.Phrase() + ")"
+		pt += ", reached through a " + e.Via.Phrase() + ","
 	}
 	switch {
 	case e.Cause == CausePresignedURLExpired:
@@ -138,11 +138,17 @@ func kmsSteps(f facts) []string {
 }
 
 func orgSteps(e *Explanation, f facts) []string {
-	kind, one, filter := "service control policies (SCPs)", "SCP", "SERVICE_CONTROL_POLICY"
+	kind, one, filter, account := "service control policies (SCPs)", "SCP", "SERVICE_CONTROL_POLICY", f.account
 	if e.PolicyType == PolicyRCP {
+		// An RCP applies to the resource's account, not the caller's.
 		kind, one, filter = "resource control policies (RCPs)", "RCP", "RESOURCE_CONTROL_POLICY"
+		account = arnAccount(f.resource)
+		if account == "" && e.EventID != nil {
+			account = f.account // a CloudTrail record's account is the resource's
+		}
+		account = orPlaceholder(account, "RESOURCE_ACCOUNT_ID")
 	}
-	list := fmt.Sprintf("List the %s on the account, then on each OU above it and the root (from the management account or a delegated administrator): aws organizations list-policies-for-target --target-id %s --filter %s; aws organizations list-parents --child-id %s", kind, f.account, filter, f.account)
+	list := fmt.Sprintf("List the %s on the account, then on each OU above it and the root (from the management account or a delegated administrator): aws organizations list-policies-for-target --target-id %s --filter %s; aws organizations list-parents --child-id %s", kind, account, filter, account)
 	if e.DenyKind == DenyExplicit {
 		return []string{list,
 			fmt.Sprintf("Find the Deny statement matching %s%s and remove it, narrow it, or add an exception (for example a Condition on aws:PrincipalArn); a Deny anywhere on the path wins.", f.action, resourceSuffix(f)),
