@@ -7,13 +7,15 @@ PKGS      := ./...
 FUZZTIME  ?= 10s
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags '-s -w'
 
-.PHONY: all build test vet fmt-check unit fuzz lint bench bench-scan demo clean tools lambdas lambda-sizes \
+.PHONY: all build cli test vet fmt-check unit fuzz lint bench bench-scan demo clean tools lambdas lambda-sizes \
 	build-DiagnoseFunction build-RemediateFunction build-ApproveFunction build-NotifyFunction
 
 all: build
 
-build: ## the denyfix CLI for this machine
-	$(GO) build -trimpath -o $(BIN)/denyfix ./cmd/denyfix
+build: cli lambdas ## the CLI for this machine and the four Lambda bootstraps (arm64, each < 15 MB)
+
+cli: ## the denyfix CLI for this machine
+	$(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/denyfix ./cmd/denyfix
 
 tools: ## check the tools the tests need are installed
 	@command -v moto_server >/dev/null || { echo "moto_server is required (pip install 'moto[server]')"; exit 1; }
@@ -43,7 +45,7 @@ lint:
 bench: lambda-sizes bench-scan ## benchmarks, side by side with the alternatives
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
-bench-scan: build ## denyfix scan vs gunzip on all cores vs zcat|jq, >= 100,000 records
+bench-scan: cli ## denyfix scan vs gunzip on all cores vs zcat|jq, >= 100,000 records
 	$(GO) run ./cmd/scanbench -bin $(BIN)/denyfix -records 120000
 
 # SAM (BuildMethod: makefile, CodeUri: .) runs build-<LogicalId> with ARTIFACTS_DIR set.
@@ -77,7 +79,7 @@ lambda-sizes: lambdas ## print each bootstrap's size
 	  printf '%-10s %9d bytes  bin/lambda/%s/bootstrap\n' $$f $$(wc -c < $(BIN)/lambda/$$f/bootstrap) $$f; \
 	done
 
-demo: build ## the whole pipeline on the embedded sample events
+demo: cli ## the whole pipeline on the embedded sample events
 	$(BIN)/denyfix demo
 
 clean:
