@@ -66,22 +66,32 @@ func NewApplier(api S3API, allowed func(account, bucket string) bool) *Applier {
 	return &Applier{s3: api, allowed: allowed}
 }
 
+// SaveFunc stores the state read before a change, so that it can be rolled
+// back even when the change's own result is never recorded.
+type SaveFunc func(ctx context.Context, before Change) error
+
 // Apply re-checks the proposal's preconditions, applies it, verifies the
 // result and returns the before and after state. A returned Change with a
 // nil error means applied and verified; with ErrVerify it means applied but
 // not as expected (the Change allows rolling back). ErrRefused and
 // ErrPrecondition mean nothing was changed.
-func (a *Applier) Apply(ctx context.Context, p Proposal) (*Change, error) {
+//
+// save, when not nil, receives the before state immediately before the
+// write; when it fails, Apply changes nothing and returns its error.
+func (a *Applier) Apply(ctx context.Context, p Proposal, save SaveFunc) (*Change, error) {
 	if err := a.admit(p); err != nil {
 		return nil, err
 	}
+	if save == nil {
+		save = func(context.Context, Change) error { return nil }
+	}
 	switch p.Kind {
 	case KindS3EnforceBucketOwner:
-		return a.enforceOwner(ctx, p)
+		return a.enforceOwner(ctx, p, save)
 	case KindS3ObjectACLBucketOwnerFullControl:
-		return a.objectACL(ctx, p)
+		return a.objectACL(ctx, p, save)
 	case KindS3BucketPolicyARNWhitespace:
-		return a.policyWhitespace(ctx, p)
+		return a.policyWhitespace(ctx, p, save)
 	}
 	return nil, fmt.Errorf("%w: %q is not in the fix catalogue", ErrRefused, p.Kind)
 }
@@ -104,7 +114,7 @@ func (a *Applier) admit(p Proposal) error {
 	return nil
 }
 
-func (a *Applier) enforceOwner(ctx context.Context, p Proposal) (*Change, error) {
+func (a *Applier) enforceOwner(ctx context.Context, p Proposal, save SaveFunc) (*Change, error) {
 	acl, err := a.s3.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(p.Bucket)})
 	if err != nil {
 		return nil, fmt.Errorf("read ACL of bucket %s: %w", p.Bucket, err)
@@ -124,6 +134,9 @@ func (a *Applier) enforceOwner(ctx context.Context, p Proposal) (*Change, error)
 	ch := &Change{Kind: p.Kind, Before: Snapshot{Ownership: before}}
 	if before == OwnershipEnforced {
 		return nil, fmt.Errorf("%w: bucket %s already enforces bucket ownership", ErrPrecondition, p.Bucket)
+	}
+	if err := save(ctx, *ch); err != nil {
+		return nil, fmt.Errorf("save the state of bucket %s before the change: %w", p.Bucket, err)
 	}
 	if err := a.putOwnership(ctx, p.Bucket, OwnershipEnforced); err != nil {
 		return nil, err
@@ -172,7 +185,7 @@ func (a *Applier) putOwnership(ctx context.Context, bucket, rule string) error {
 	return nil
 }
 
-func (a *Applier) objectACL(ctx context.Context, p Proposal) (*Change, error) {
+func (a *Applier) objectACL(ctx context.Context, p Proposal, save SaveFunc) (*Change, error) {
 	bacl, err := a.s3.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(p.Bucket)})
 	if err != nil {
 		return nil, fmt.Errorf("read ACL of bucket %s: %w", p.Bucket, err)
@@ -185,6 +198,9 @@ func (a *Applier) objectACL(ctx context.Context, p Proposal) (*Change, error) {
 	ch := &Change{Kind: p.Kind, Before: Snapshot{ACL: before}}
 	if grantsFullControl(before, bucketOwner) {
 		return nil, fmt.Errorf("%w: the bucket owner already has full control of s3://%s/%s", ErrPrecondition, p.Bucket, p.Key)
+	}
+	if err := save(ctx, *ch); err != nil {
+		return nil, fmt.Errorf("save the ACL of s3://%s/%s before the change: %w", p.Bucket, p.Key, err)
 	}
 	if _, err := a.s3.PutObjectAcl(ctx, &s3.PutObjectAclInput{
 		Bucket: aws.String(p.Bucket), Key: aws.String(p.Key), ACL: types.ObjectCannedACLBucketOwnerFullControl,
@@ -226,7 +242,7 @@ func (a *Applier) objectACLSnapshot(ctx context.Context, bucket, key string) (*A
 	return acl, nil
 }
 
-func (a *Applier) policyWhitespace(ctx context.Context, p Proposal) (*Change, error) {
+func (a *Applier) policyWhitespace(ctx context.Context, p Proposal, save SaveFunc) (*Change, error) {
 	if p.PolicySHA256 == "" || p.NewPolicy == "" {
 		return nil, fmt.Errorf("%w: whitespace fix without the diagnosed policy hash and the new policy", ErrRefused)
 	}
@@ -241,6 +257,9 @@ func (a *Applier) policyWhitespace(ctx context.Context, p Proposal) (*Change, er
 		return nil, fmt.Errorf("%w: %v", ErrRefused, err)
 	}
 	ch := &Change{Kind: p.Kind, Before: Snapshot{Policy: current}}
+	if err := save(ctx, *ch); err != nil {
+		return nil, fmt.Errorf("save the policy of bucket %s before the change: %w", p.Bucket, err)
+	}
 	if _, err := a.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(p.Bucket), Policy: aws.String(p.NewPolicy)}); err != nil {
 		return nil, fmt.Errorf("put policy of bucket %s: %w", p.Bucket, err)
 	}
@@ -319,6 +338,11 @@ func (a *Applier) Rollback(ctx context.Context, p Proposal, ch Change) error {
 	case KindS3BucketPolicyARNWhitespace:
 		if ch.Before.Policy == "" {
 			return fmt.Errorf("%w: no saved policy to restore", ErrRefused)
+		}
+		if denyChanged(ch.Before.Policy, ch.After.Policy) {
+			// The fix made a Deny match what it names; restoring the saved
+			// policy would weaken that Deny again.
+			return fmt.Errorf("%w: the fix repaired a Deny statement of bucket %s; restoring the saved policy would weaken it", ErrRefused, p.Bucket)
 		}
 		now, err := a.policy(ctx, p.Bucket)
 		if err != nil {

@@ -51,7 +51,7 @@ func TestApplier(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := fix.Proposal{Kind: fix.KindS3EnforceBucketOwner, Account: account, Bucket: "ok-enforce"}
-		ch, err := a.Apply(ctx, p)
+		ch, err := a.Apply(ctx, p, nil)
 		if err != nil {
 			t.Fatalf("Apply = %v", err)
 		}
@@ -61,7 +61,7 @@ func TestApplier(t *testing.T) {
 		if got := ownership(t, "ok-enforce"); got != "BucketOwnerEnforced" {
 			t.Errorf("ownership after apply = %s; want BucketOwnerEnforced", got)
 		}
-		if _, err := a.Apply(ctx, p); !errors.Is(err, fix.ErrPrecondition) {
+		if _, err := a.Apply(ctx, p, nil); !errors.Is(err, fix.ErrPrecondition) {
 			t.Errorf("second Apply = %v; want ErrPrecondition", err)
 		}
 		if err := a.Rollback(ctx, p, *ch); err != nil {
@@ -86,7 +86,7 @@ func TestApplier(t *testing.T) {
 		if _, err := client.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: aws.String("ok-shared-acl"), ACL: types.BucketCannedACLAuthenticatedRead}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := a.Apply(ctx, fix.Proposal{Kind: fix.KindS3EnforceBucketOwner, Account: account, Bucket: "ok-shared-acl"})
+		_, err := a.Apply(ctx, fix.Proposal{Kind: fix.KindS3EnforceBucketOwner, Account: account, Bucket: "ok-shared-acl"}, nil)
 		if !errors.Is(err, fix.ErrPrecondition) {
 			t.Errorf("Apply = %v; want ErrPrecondition", err)
 		}
@@ -114,7 +114,7 @@ func TestApplier(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := fix.Proposal{Kind: fix.KindS3ObjectACLBucketOwnerFullControl, Account: account, Bucket: "ok-objects", Key: key}
-		ch, err := a.Apply(ctx, p)
+		ch, err := a.Apply(ctx, p, nil)
 		if err != nil {
 			t.Fatalf("Apply = %v", err)
 		}
@@ -133,7 +133,7 @@ func TestApplier(t *testing.T) {
 		}
 		missing := p
 		missing.Key = "no/such/key"
-		if _, err := a.Apply(ctx, missing); !errors.Is(err, fix.ErrPrecondition) {
+		if _, err := a.Apply(ctx, missing, nil); !errors.Is(err, fix.ErrPrecondition) {
 			t.Errorf("Apply on a missing object = %v; want ErrPrecondition", err)
 		}
 	})
@@ -154,16 +154,16 @@ func TestApplier(t *testing.T) {
 
 		stale := p
 		stale.PolicySHA256 = fix.PolicyHash("something else")
-		if _, err := a.Apply(ctx, stale); !errors.Is(err, fix.ErrPrecondition) {
+		if _, err := a.Apply(ctx, stale, nil); !errors.Is(err, fix.ErrPrecondition) {
 			t.Errorf("Apply with a stale hash = %v; want ErrPrecondition", err)
 		}
 		widened := p
 		widened.NewPolicy = strings.Replace(fixed, `"s3:GetObject"`, `"s3:*"`, 1)
-		if _, err := a.Apply(ctx, widened); !errors.Is(err, fix.ErrRefused) {
+		if _, err := a.Apply(ctx, widened, nil); !errors.Is(err, fix.ErrRefused) {
 			t.Errorf("Apply widening the action = %v; want ErrRefused", err)
 		}
 
-		ch, err := a.Apply(ctx, p)
+		ch, err := a.Apply(ctx, p, nil)
 		if err != nil {
 			t.Fatalf("Apply = %v", err)
 		}
@@ -182,6 +182,60 @@ func TestApplier(t *testing.T) {
 		}
 	})
 
+	t.Run("rollback never weakens a repaired Deny", func(t *testing.T) {
+		mkBucket(t, "ok-deny")
+		old := `{"Version":"2012-10-17","Statement":[{"Sid":"NoTemp","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::123456789012:role/temp"},"Action":"s3:GetObject","Resource":"arn:aws:s3::: ok-deny/*"}]}`
+		fixed := strings.Replace(old, "::: ok-deny", ":::ok-deny", 1)
+		if _, err := client.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("ok-deny"), Policy: aws.String(old)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("ok-deny")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := fix.Proposal{Kind: fix.KindS3BucketPolicyARNWhitespace, Account: account, Bucket: "ok-deny",
+			PolicySHA256: fix.PolicyHash(aws.ToString(got.Policy)), NewPolicy: fixed}
+		ch, err := a.Apply(ctx, p, nil)
+		if err != nil {
+			t.Fatalf("Apply = %v", err)
+		}
+		if err := a.Rollback(ctx, p, *ch); !errors.Is(err, fix.ErrRefused) {
+			t.Errorf("Rollback = %v; want ErrRefused", err)
+		}
+		now, err := client.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("ok-deny")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(aws.ToString(now.Policy), "::: ok-deny") {
+			t.Errorf("policy after refused rollback = %s; want the repaired Deny kept", aws.ToString(now.Policy))
+		}
+	})
+
+	t.Run("before state saved ahead of the write", func(t *testing.T) {
+		mkBucket(t, "ok-save")
+		if _, err := client.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{
+			Bucket:            aws.String("ok-save"),
+			OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipObjectWriter}}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		p := fix.Proposal{Kind: fix.KindS3EnforceBucketOwner, Account: account, Bucket: "ok-save"}
+		var saved []fix.Change
+		failing := func(_ context.Context, before fix.Change) error {
+			saved = append(saved, before)
+			return errors.New("ProvisionedThroughputExceededException")
+		}
+		if _, err := a.Apply(ctx, p, failing); err == nil {
+			t.Fatal("Apply with a failing save = nil; want its error")
+		}
+		if len(saved) != 1 || saved[0].Before.Ownership != "ObjectWriter" {
+			t.Errorf("saved %+v; want the ObjectWriter before state once", saved)
+		}
+		if got := ownership(t, "ok-save"); got != "ObjectWriter" {
+			t.Errorf("ownership = %s; want ObjectWriter: nothing may change when the before state was not saved", got)
+		}
+	})
+
 	t.Run("refusals", func(t *testing.T) {
 		mkBucket(t, "not-allowed")
 		tests := []struct {
@@ -196,7 +250,7 @@ func TestApplier(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				if _, err := a.Apply(ctx, tc.p); !errors.Is(err, fix.ErrRefused) {
+				if _, err := a.Apply(ctx, tc.p, nil); !errors.Is(err, fix.ErrRefused) {
 					t.Errorf("Apply = %v; want ErrRefused", err)
 				}
 			})

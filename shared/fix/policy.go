@@ -201,3 +201,26 @@ func samePolicy(a, b string) bool {
 	y, err2 := decodePolicy(b)
 	return err1 == nil && err2 == nil && reflect.DeepEqual(x, y)
 }
+
+// denyChanged reports whether any statement that is not an Allow differs
+// between two policies (or either is unreadable): going from one to the
+// other could weaken a Deny.
+func denyChanged(a, b string) bool {
+	x, err1 := decodePolicy(a)
+	y, err2 := decodePolicy(b)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	xs, ys := statements(x["Statement"]), statements(y["Statement"])
+	if len(xs) != len(ys) {
+		return true
+	}
+	for i := range xs {
+		ex, _ := xs[i]["Effect"].(string)
+		ey, _ := ys[i]["Effect"].(string)
+		if (ex != "Allow" || ey != "Allow") && !reflect.DeepEqual(xs[i], ys[i]) {
+			return true
+		}
+	}
+	return false
+}

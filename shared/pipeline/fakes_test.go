@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -20,7 +21,11 @@ type memStore struct {
 	mu       sync.Mutex
 	findings map[string]finding.Finding
 	err      error // returned by every call when set
-	recorded []finding.Occurrence
+	// moveErr, when set, is returned by the Move from moveErrFrom to
+	// moveErrTo (one failing transition, e.g. DynamoDB throttling it).
+	moveErr                error
+	moveErrFrom, moveErrTo finding.State
+	recorded               []finding.Occurrence
 }
 
 func newMemStore() *memStore { return &memStore{findings: map[string]finding.Finding{}} }
@@ -65,6 +70,9 @@ func (m *memStore) Move(_ context.Context, fp string, t finding.Transition) (fin
 	defer m.mu.Unlock()
 	if m.err != nil {
 		return finding.Finding{}, m.err
+	}
+	if m.moveErr != nil && t.From == m.moveErrFrom && t.To == m.moveErrTo {
+		return finding.Finding{}, m.moveErr
 	}
 	f, ok := m.findings[fp]
 	if !ok || f.Proposal == nil {
@@ -131,15 +139,28 @@ type fakeFixer struct {
 	applyErr    error
 	rollbackErr error
 	applied     int
+	written     int
 	rolledBack  int
 }
 
-func (f *fakeFixer) Apply(context.Context, fix.Proposal) (*fix.Change, error) {
+// Apply behaves as fix.Applier does: refusals and failed preconditions
+// change nothing; otherwise the before state is saved, then written.
+func (f *fakeFixer) Apply(ctx context.Context, _ fix.Proposal, save fix.SaveFunc) (*fix.Change, error) {
 	f.applied++
+	if errors.Is(f.applyErr, fix.ErrRefused) || errors.Is(f.applyErr, fix.ErrPrecondition) {
+		return nil, f.applyErr
+	}
+	before := fix.Change{Kind: fix.KindS3EnforceBucketOwner, Before: fix.Snapshot{Ownership: "ObjectWriter"}}
+	if save != nil {
+		if err := save(ctx, before); err != nil {
+			return nil, err
+		}
+	}
+	f.written++
 	if f.applyErr != nil {
 		return nil, f.applyErr
 	}
-	return &fix.Change{Kind: fix.KindS3EnforceBucketOwner, Before: fix.Snapshot{Ownership: "ObjectWriter"}, After: fix.Snapshot{Ownership: "BucketOwnerEnforced"}}, nil
+	return &fix.Change{Kind: fix.KindS3EnforceBucketOwner, Before: before.Before, After: fix.Snapshot{Ownership: "BucketOwnerEnforced"}}, nil
 }
 
 func (f *fakeFixer) Rollback(context.Context, fix.Proposal, fix.Change) error {

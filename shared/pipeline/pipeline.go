@@ -67,7 +67,7 @@ type Bus interface {
 
 // Fixer is the part of *fix.Applier the handlers use.
 type Fixer interface {
-	Apply(ctx context.Context, p fix.Proposal) (*fix.Change, error)
+	Apply(ctx context.Context, p fix.Proposal, save fix.SaveFunc) (*fix.Change, error)
 	Rollback(ctx context.Context, p fix.Proposal, ch fix.Change) error
 }
 

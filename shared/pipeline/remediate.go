@@ -80,7 +80,8 @@ func (r *Remediator) handle(ctx context.Context, raw json.RawMessage, line *logL
 }
 
 // apply claims the approved proposal (approved → applying, a conditional
-// write only one invocation wins), applies it and records the result.
+// write only one invocation wins), saves the state before the change, applies
+// it and records the result.
 func (r *Remediator) apply(ctx context.Context, fp string, line *logLine) error {
 	f, err := r.Store.Move(ctx, fp, finding.Transition{From: finding.StateApproved, To: finding.StateApplying, Actor: Actor})
 	if errors.Is(err, finding.ErrConflict) {
@@ -89,7 +90,22 @@ func (r *Remediator) apply(ctx context.Context, fp string, line *logLine) error 
 	if err != nil {
 		return err
 	}
-	ch, applyErr := r.Fixer.Apply(ctx, f.Proposal.Fix)
+	// The before state is stored while the claim is held and before S3 is
+	// touched: if the function dies or DynamoDB fails after the write, the
+	// state needed for rollback is not lost with the result.
+	var saveErr error
+	save := func(ctx context.Context, before fix.Change) error {
+		_, saveErr = r.Store.Move(ctx, fp, finding.Transition{From: finding.StateApplying, To: finding.StateApplying, Actor: Actor, Change: &before})
+		return saveErr
+	}
+	ch, applyErr := r.Fixer.Apply(ctx, f.Proposal.Fix, save)
+	if saveErr != nil {
+		// Nothing was changed: release the claim so a retry can apply.
+		if _, err := r.Store.Move(ctx, fp, finding.Transition{From: finding.StateApplying, To: finding.StateApproved, Actor: Actor}); err != nil {
+			return errors.Join(saveErr, err)
+		}
+		return saveErr
+	}
 	t := finding.Transition{From: finding.StateApplying, Actor: Actor, Change: ch}
 	var dt bus.DetailType
 	switch {

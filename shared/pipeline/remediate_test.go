@@ -98,3 +98,43 @@ func TestRemediatorStoreFailureRetries(t *testing.T) {
 		t.Errorf("outcome = %v; want retry", got)
 	}
 }
+
+// The state before a fix must be in the table before S3 is changed: when
+// recording the result fails, the retry finds the claim taken and does
+// nothing, so a before state kept only in memory would be lost for rollback.
+func TestRemediatorSavesBeforeStateBeforeTheChange(t *testing.T) {
+	store, fx := newMemStore(), &fakeFixer{}
+	store.put(finding.StateApproved, "propose")
+	store.moveErr = errors.New("ThrottlingException")
+	store.moveErrFrom, store.moveErrTo = finding.StateApplying, finding.StateApplied
+	r := &Remediator{Store: store, Bus: &fakeBus{}, Fixer: fx}
+	if err := r.Handle(context.Background(), busEvent(bus.FixApproved, "fp-1")); err == nil {
+		t.Fatal("Handle = nil; want the failed record returned for a retry")
+	}
+	if fx.written != 1 {
+		t.Fatalf("written %d times; want 1", fx.written)
+	}
+	ch := store.findings["fp-1"].Proposal.Change
+	if ch == nil || ch.Before.Ownership != "ObjectWriter" {
+		t.Errorf("stored change = %+v; want the before state saved ahead of the write", ch)
+	}
+}
+
+// When the before state cannot be saved nothing is written, and the claim
+// is released so that a retry can still apply the fix.
+func TestRemediatorSaveFailureChangesNothing(t *testing.T) {
+	store, fx := newMemStore(), &fakeFixer{}
+	store.put(finding.StateApproved, "propose")
+	store.moveErr = errors.New("ThrottlingException")
+	store.moveErrFrom, store.moveErrTo = finding.StateApplying, finding.StateApplying
+	r := &Remediator{Store: store, Bus: &fakeBus{}, Fixer: fx}
+	if err := r.Handle(context.Background(), busEvent(bus.FixApproved, "fp-1")); err == nil {
+		t.Fatal("Handle = nil; want an error so Lambda retries")
+	}
+	if fx.written != 0 {
+		t.Errorf("written %d times; want 0 when the before state was not saved", fx.written)
+	}
+	if got := store.findings["fp-1"].Proposal.State; got != finding.StateApproved {
+		t.Errorf("state = %s; want approved again (claim released)", got)
+	}
+}
