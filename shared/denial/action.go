@@ -1,6 +1,9 @@
 package denial
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // serviceFromWrapper turns the service a wrapper names ("Amazon S3", "S3",
 // "AmazonDynamoDBv2", "AWS Lambda") into its IAM prefix.
@@ -85,7 +88,45 @@ var s3Actions = map[string]string{
 	"ListParts":               "ListMultipartUploadParts",
 	"SelectObjectContent":     "GetObject",
 	"GetObjectAttributes":     "GetObject",
+	// Bucket configuration operations whose IAM action has another name.
+	"ListBuckets":                              "ListAllMyBuckets",
+	"GetBucketEncryption":                      "GetEncryptionConfiguration",
+	"PutBucketEncryption":                      "PutEncryptionConfiguration",
+	"DeleteBucketEncryption":                   "PutEncryptionConfiguration",
+	"GetPublicAccessBlock":                     "GetBucketPublicAccessBlock",
+	"PutPublicAccessBlock":                     "PutBucketPublicAccessBlock",
+	"DeletePublicAccessBlock":                  "PutBucketPublicAccessBlock",
+	"DeleteBucketOwnershipControls":            "PutBucketOwnershipControls",
+	"GetBucketLifecycle":                       "GetLifecycleConfiguration",
+	"GetBucketLifecycleConfiguration":          "GetLifecycleConfiguration",
+	"PutBucketLifecycle":                       "PutLifecycleConfiguration",
+	"PutBucketLifecycleConfiguration":          "PutLifecycleConfiguration",
+	"DeleteBucketLifecycle":                    "PutLifecycleConfiguration",
+	"GetBucketReplication":                     "GetReplicationConfiguration",
+	"PutBucketReplication":                     "PutReplicationConfiguration",
+	"DeleteBucketReplication":                  "PutReplicationConfiguration",
+	"DeleteBucketCors":                         "PutBucketCORS",
+	"DeleteBucketTagging":                      "PutBucketTagging",
+	"GetBucketNotificationConfiguration":       "GetBucketNotification",
+	"PutBucketNotificationConfiguration":       "PutBucketNotification",
+	"GetObjectLockConfiguration":               "GetBucketObjectLockConfiguration",
+	"PutObjectLockConfiguration":               "PutBucketObjectLockConfiguration",
+	"GetBucketAccelerateConfiguration":         "GetAccelerateConfiguration",
+	"PutBucketAccelerateConfiguration":         "PutAccelerateConfiguration",
+	"GetBucketAnalyticsConfiguration":          "GetAnalyticsConfiguration",
+	"PutBucketAnalyticsConfiguration":          "PutAnalyticsConfiguration",
+	"GetBucketInventoryConfiguration":          "GetInventoryConfiguration",
+	"PutBucketInventoryConfiguration":          "PutInventoryConfiguration",
+	"GetBucketMetricsConfiguration":            "GetMetricsConfiguration",
+	"PutBucketMetricsConfiguration":            "PutMetricsConfiguration",
+	"GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration",
+	"PutBucketIntelligentTieringConfiguration": "PutIntelligentTieringConfiguration",
 }
+
+// apiVersionSuffix is the API version some services (Lambda, CloudFront)
+// append to CloudTrail event names: "GetFunction20150331v2",
+// "CreateInvalidation2020_05_31". The IAM action has no such suffix.
+var apiVersionSuffix = regexp.MustCompile(`(?:\d{8}(?:v\d+)?|\d{4}_\d{2}_\d{2})$`)
 
 // actionFor returns the IAM action for a service's operation, as CloudTrail
 // names them; "" when either is unknown.
@@ -96,6 +137,7 @@ func actionFor(service, operation string) string {
 	if p, ok := eventSourcePrefixes[service]; ok {
 		service = p
 	}
+	operation = apiVersionSuffix.ReplaceAllString(operation, "")
 	switch service {
 	case "s3":
 		if a, ok := s3Actions[operation]; ok {

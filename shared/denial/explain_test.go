@@ -359,3 +359,31 @@ func TestExpectedTable(t *testing.T) {
 		t.Errorf("EXPECTED.md rows: got %d; want the collected corpus", rows)
 	}
 }
+
+// TestActionFromEventName: when the message does not name the action, it
+// comes from the event name, which is not always the IAM action's name.
+func TestActionFromEventName(t *testing.T) {
+	tests := []struct{ source, event, want string }{
+		{"s3.amazonaws.com", "ListBuckets", "s3:ListAllMyBuckets"},
+		{"s3.amazonaws.com", "PutBucketEncryption", "s3:PutEncryptionConfiguration"},
+		{"s3.amazonaws.com", "GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"},
+		{"s3.amazonaws.com", "DeleteBucketLifecycle", "s3:PutLifecycleConfiguration"},
+		{"s3.amazonaws.com", "HeadObject", "s3:GetObject"},
+		{"s3.amazonaws.com", "GetBucketPolicy", "s3:GetBucketPolicy"},
+		{"lambda.amazonaws.com", "GetFunction20150331v2", "lambda:GetFunction"},
+		{"lambda.amazonaws.com", "AddPermission20150331v2", "lambda:AddPermission"},
+		{"lambda.amazonaws.com", "Invoke", "lambda:InvokeFunction"},
+		{"cloudfront.amazonaws.com", "CreateInvalidation2020_05_31", "cloudfront:CreateInvalidation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			e, ok := denial.Explain(cloudtrail.Record{EventSource: tt.source, EventName: tt.event, ErrorCode: "AccessDenied", ErrorMessage: "Access Denied"})
+			if !ok {
+				t.Fatal("not explained")
+			}
+			if got := str(e.Action); got != tt.want {
+				t.Errorf("action: got %q; want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -287,3 +287,26 @@ func TestDiagnoseEncryptionTypeBlocked(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnershipOfCrossAccountCaller: a caller from another account may be
+// the object's owner itself, so an object the bucket owner does not own is
+// no proof that ownership denied it.
+func TestOwnershipOfCrossAccountCaller(t *testing.T) {
+	rec := loadEvent(t, "s3-cross-account-object-ownership.json")
+	rec.UserIdentity.AccountID = "210987654321"
+	rec.UserIdentity.ARN = "arn:aws:sts::210987654321:assumed-role/PartnerUploader/check"
+	rec.UserIdentity.SessionContext.SessionIssuer.ARN = "arn:aws:iam::210987654321:role/PartnerUploader"
+	rec.UserIdentity.SessionContext.SessionIssuer.AccountID = "210987654321"
+	d := runFakeRecord(t, rec, func(r map[string]fakeResponse) {
+		r["ListObjectsV2"] = fakeResponse{status: 200, body: listXML("example-partner-drop", "incoming/2026-11-20/orders.csv", partnerOwnerID)}
+		r["GetBucketPolicy"] = fakeResponse{status: 200, body: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::example-partner-drop/*"}]}`}
+	})
+	if d.Cause == denial.CauseCrossAccountObjectOwnership || d.Fix != nil {
+		t.Errorf("cause %s, fix %v; want no ownership verdict for a caller that may own the object", d.Cause, d.Fix)
+	}
+	for _, c := range d.Evidence {
+		if c.Name == s3probe.CheckObjectOwnership && c.Result != s3probe.ResultUnknown {
+			t.Errorf("ownership check: %s (%s); want unknown", c.Result, c.Detail)
+		}
+	}
+}

@@ -451,11 +451,15 @@ func operatorFunc(op string) (compare, bool, bool) {
 		return func(g, w string) (bool, error) { return strings.EqualFold(g, w), nil }, false, true
 	case "StringNotEqualsIgnoreCase":
 		return func(g, w string) (bool, error) { return strings.EqualFold(g, w), nil }, true, true
-	// AWS documents ArnEquals as behaving like ArnLike: wildcards apply.
-	case "StringLike", "ArnLike", "ArnEquals":
+	case "StringLike":
 		return func(g, w string) (bool, error) { return Match(w, g, false), nil }, false, true
-	case "StringNotLike", "ArnNotLike", "ArnNotEquals":
+	case "StringNotLike":
 		return func(g, w string) (bool, error) { return Match(w, g, false), nil }, true, true
+	// AWS documents ArnEquals as behaving like ArnLike: wildcards apply.
+	case "ArnLike", "ArnEquals":
+		return func(g, w string) (bool, error) { return arnMatch(w, g), nil }, false, true
+	case "ArnNotLike", "ArnNotEquals":
+		return func(g, w string) (bool, error) { return arnMatch(w, g), nil }, true, true
 	case "Bool":
 		return func(g, w string) (bool, error) { return strings.EqualFold(g, w), nil }, false, true
 	case "BinaryEquals":
@@ -474,6 +478,24 @@ func operatorFunc(op string) (compare, bool, bool) {
 		return date("DateEquals"), true, true
 	}
 	return nil, false, false
+}
+
+// arnMatch is the ARN operators' matching: AWS checks each of the six
+// colon-delimited parts of the ARN on its own, so a wildcard in one part
+// never spills into the next ("arn:aws:*:*:123456789012:*" does not match
+// an S3 ARN whose key holds ":123456789012:"). A pattern or value that is
+// not shaped like an ARN ("*") is matched whole.
+func arnMatch(pattern, value string) bool {
+	p, v := strings.SplitN(pattern, ":", 6), strings.SplitN(value, ":", 6)
+	if len(p) != 6 || len(v) != 6 {
+		return Match(pattern, value, false)
+	}
+	for i := range p {
+		if !Match(p[i], v[i], false) {
+			return false
+		}
+	}
+	return true
 }
 
 func ipIn(got, want string) (bool, error) {

@@ -89,14 +89,38 @@ func lintARN(add func(ProblemKind, string, string, string, string), element, v s
 		return
 	}
 	if strings.IndexFunc(v, unicode.IsSpace) >= 0 {
-		c := stripSpace(v)
-		add(ProblemWhitespace, element, v, c, fmt.Sprintf("%s %q holds whitespace; AWS evaluates it literally, so it never matches %q", element, v, c))
-		return
+		if c := correctARN(v); c != v {
+			add(ProblemWhitespace, element, v, c, fmt.Sprintf("%s %q holds whitespace; AWS evaluates it literally, so it never matches %q", element, v, c))
+			return
+		}
+		// The only whitespace is inside an S3 object key, where it is
+		// legitimate ("arn:aws:s3:::bucket/my report.pdf").
 	}
 	parts := strings.SplitN(v, ":", 6)
 	if len(parts) < 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" {
 		add(ProblemMalformedARN, element, v, "", fmt.Sprintf("%s %q is not a well-formed ARN (arn:partition:service:region:account:resource)", element, v))
 	}
+}
+
+// correctARN removes the whitespace a typo put into an ARN: all of it before
+// the first "/" (partition, service, region, account and bucket names never
+// hold any) and around the ARN. An S3 object key after the bucket may hold
+// real spaces and keeps them; elsewhere (IAM names and paths) none are
+// valid. Values that are no ARN come back unchanged. The fix package's
+// safety check applies exactly the same rule to a proposed policy.
+func correctARN(v string) string {
+	head, tail, hasTail := strings.Cut(strings.TrimSpace(v), "/")
+	head = stripSpace(head)
+	if !strings.HasPrefix(head, "arn:") {
+		return v
+	}
+	if !hasTail {
+		return head
+	}
+	if parts := strings.SplitN(head, ":", 4); len(parts) < 3 || parts[2] != "s3" {
+		tail = stripSpace(tail)
+	}
+	return head + "/" + strings.TrimLeftFunc(tail, unicode.IsSpace)
 }
 
 func stripSpace(s string) string {
@@ -169,8 +193,20 @@ func lintBucketObject(s Statement, add func(string)) {
 func RemoveARNWhitespace(raw []byte, doc Document) ([]byte, bool) {
 	out := string(raw)
 	changed := false
-	for _, p := range Lint(doc) {
-		if p.Kind != ProblemWhitespace || p.Corrected == "" {
+	problems := Lint(doc)
+	// Correcting NotResource or NotPrincipal of a Deny exempts what it
+	// names, and correcting an Allow to everyone grants the public more:
+	// both widen access, which this correction never does. A value left
+	// alone there is left alone everywhere, since literals are replaced by
+	// text.
+	keep := map[string]bool{}
+	for _, p := range problems {
+		if p.Kind == ProblemWhitespace && widens(doc.Statements[p.Index], p.Element) {
+			keep[p.Value] = true
+		}
+	}
+	for _, p := range problems {
+		if p.Kind != ProblemWhitespace || p.Corrected == "" || keep[p.Value] {
 			continue
 		}
 		from, err1 := json.Marshal(p.Value)
@@ -184,4 +220,24 @@ func RemoveARNWhitespace(raw []byte, doc Document) ([]byte, bool) {
 		}
 	}
 	return []byte(out), changed
+}
+
+// widens reports whether correcting an ARN in element of s would widen
+// access: a Deny's NotResource or NotPrincipal, or anything in an Allow
+// whose principal is everyone.
+func widens(s Statement, element string) bool {
+	if s.IsDeny() {
+		return element != "Resource" && element != "Principal"
+	}
+	if p := s.Principal; p != nil {
+		if p.Any {
+			return true
+		}
+		for _, v := range p.ByType["AWS"] {
+			if v == "*" {
+				return true
+			}
+		}
+	}
+	return false
 }

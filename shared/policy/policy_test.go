@@ -131,6 +131,19 @@ func TestRequestFromRecord(t *testing.T) {
 		{"tls details mean https", nil, "aws:SecureTransport", policy.KeyPresent, "true"},
 		{"no tls details in 1.08+ mean http", func(m map[string]any) { delete(m, "tlsDetails") }, "aws:SecureTransport", policy.KeyPresent, "false"},
 		{"no tls details before 1.08 say nothing", func(m map[string]any) { delete(m, "tlsDetails"); m["eventVersion"] = "1.05" }, "aws:SecureTransport", policy.KeyUnknown, ""},
+		{"no tls details on a call an AWS service made say nothing", func(m map[string]any) {
+			delete(m, "tlsDetails")
+			m["sourceIPAddress"] = "athena.amazonaws.com"
+			m["userIdentity"].(map[string]any)["invokedBy"] = "athena.amazonaws.com"
+		}, "aws:SecureTransport", policy.KeyUnknown, ""},
+		{"no tls details from an AWS internal address say nothing", func(m map[string]any) {
+			delete(m, "tlsDetails")
+			m["sourceIPAddress"] = "AWS Internal"
+		}, "aws:SecureTransport", policy.KeyUnknown, ""},
+		{"no tls details outside S3 say nothing", func(m map[string]any) {
+			delete(m, "tlsDetails")
+			m["eventSource"] = "kms.amazonaws.com"
+		}, "aws:SecureTransport", policy.KeyUnknown, ""},
 		{"encryption header sent", func(m map[string]any) {
 			m["requestParameters"].(map[string]any)["x-amz-server-side-encryption"] = "aws:kms"
 		}, "s3:x-amz-server-side-encryption", policy.KeyPresent, "aws:kms"},
@@ -167,6 +180,7 @@ func TestConditionOperators(t *testing.T) {
 	req.Set("aws:userid", "AROAEXAMPLE:worker")
 	req.Set("aws:username", "ci")
 	req.Set("aws:TagKeys", "team", "env")
+	req.Set("aws:SourceArn", "arn:aws:s3:::b/k:123456789012:z")
 	req.SetAbsent("aws:MultiFactorAuthPresent")
 	req.SetAbsent("s3:x-amz-server-side-encryption")
 	tests := []struct {
@@ -201,6 +215,12 @@ func TestConditionOperators(t *testing.T) {
 		{"ArnEquals", "aws:PrincipalArn", []string{"arn:aws:iam::123456789012:role/Worker"}, policy.Matches},
 		{"ArnNotLike", "aws:PrincipalArn", []string{"arn:aws:iam::*:role/Admin*"}, policy.Matches},
 		{"ArnNotEquals", "aws:PrincipalArn", []string{"arn:aws:iam::123456789012:role/Worker"}, policy.NoMatch},
+		// ARN operators match each of the six parts on its own: the account
+		// wildcard pattern must not match an S3 key that holds the account.
+		{"ArnLike", "aws:SourceArn", []string{"arn:aws:*:*:123456789012:*"}, policy.NoMatch},
+		{"StringLike", "aws:SourceArn", []string{"arn:aws:*:*:123456789012:*"}, policy.Matches},
+		{"ArnLike", "aws:SourceArn", []string{"arn:aws:s3:::b/*"}, policy.Matches},
+		{"ArnLike", "aws:SourceArn", []string{"*"}, policy.Matches},
 		{"NumericLessThan", "aws:MultiFactorAuthAge", []string{"3600"}, policy.NoMatch},
 		{"NumericGreaterThan", "aws:MultiFactorAuthAge", []string{"3600"}, policy.Matches},
 		{"NumericLessThanEquals", "aws:MultiFactorAuthAge", []string{"4000"}, policy.Matches},
@@ -338,5 +358,52 @@ func TestLintBucketVersusObject(t *testing.T) {
 		if got := policy.Lint(doc); len(got) != tt.want {
 			t.Errorf("%s: got %d problems %+v; want %d", tt.st, len(got), got, tt.want)
 		}
+	}
+}
+
+// TestLintKeepsSpacesInObjectKeys: an S3 object key may hold spaces, so an
+// ARN whose only whitespace is inside its key is correct as written.
+func TestLintKeepsSpacesInObjectKeys(t *testing.T) {
+	doc, err := policy.Parse([]byte(`{"Statement":[
+		{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/Reader"},"Action":"s3:GetObject","Resource":["arn:aws:s3:::acme-data/Quarterly Report.pdf","arn:aws:s3::: acme-data/my dir/*"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range policy.Lint(doc) {
+		got = append(got, p.Kind.String()+":"+p.Corrected)
+	}
+	want := []string{"arn_whitespace:arn:aws:s3:::acme-data/my dir/*"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("problems: got %q; want %q", got, want)
+	}
+}
+
+// TestRemoveWhitespaceNeverWidens: correcting a Deny's NotResource or
+// NotPrincipal would exempt what it names, and correcting an Allow to
+// everyone would grant the public more; neither is ever corrected, not even
+// through the same literal elsewhere in the policy.
+func TestRemoveWhitespaceNeverWidens(t *testing.T) {
+	raw := []byte(`{"Statement":[
+		{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/Reader"},"Action":"s3:GetObject","Resource":"arn:aws:s3::: acme-data/*"},
+		{"Effect":"Deny","Principal":"*","Action":"s3:*","NotResource":"arn:aws:s3::: acme-data/*"},
+		{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::444455556666:role/ Admin"},"Action":"s3:*","Resource":"arn:aws:s3:::acme-secret/*"},
+		{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3::: acme-public/*"},
+		{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3::: acme-logs/*"}]}`)
+	doc, err := policy.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed, changed := policy.RemoveARNWhitespace(raw, doc)
+	if !changed {
+		t.Fatal("the Deny's Resource (which only makes the Deny match more) was not corrected")
+	}
+	for _, keep := range []string{`"NotResource":"arn:aws:s3::: acme-data/*"`, `role/ Admin`, `"arn:aws:s3::: acme-public/*"`, `"Resource":"arn:aws:s3::: acme-data/*"`} {
+		if !strings.Contains(string(fixed), keep) {
+			t.Errorf("%s was changed; it must stay as written:\n%s", keep, fixed)
+		}
+	}
+	if !strings.Contains(string(fixed), `"arn:aws:s3:::acme-logs/*"`) {
+		t.Errorf("the Deny's Resource was not corrected:\n%s", fixed)
 	}
 }

@@ -151,11 +151,17 @@ func RequestFromRecord(rec cloudtrail.Record, action string, resources []string)
 		r.SetAbsent("aws:MultiFactorAuthAge")
 	}
 
-	// TLS: CloudTrail writes tlsDetails for every HTTPS request from event
-	// version 1.08 on; before that its absence says nothing.
-	if rec.TLSDetails != nil {
+	// TLS: S3 writes tlsDetails for every HTTPS request a client sends from
+	// event version 1.08 on, so there its absence means plain HTTP. Other
+	// services record it only for some APIs, and calls an AWS service makes
+	// on the caller's behalf (sourceIPAddress is the service's name, or
+	// invokedBy is set) carry none: there its absence says nothing, and
+	// reading it as "false" would blame every aws:SecureTransport Deny.
+	clientCall := ipErr == nil && id.InvokedBy == ""
+	switch {
+	case rec.TLSDetails != nil:
 		r.Set("aws:SecureTransport", "true")
-	} else if versionAtLeast(rec.EventVersion, 1, 8) {
+	case rec.EventSource == "s3.amazonaws.com" && clientCall && versionAtLeast(rec.EventVersion, 1, 8):
 		r.Set("aws:SecureTransport", "false")
 	}
 

@@ -426,6 +426,14 @@ func (s *session) objectOwnership(ctx context.Context) Check {
 		objOwner = ownerID(oacl.Owner)
 	}
 	c.Facts.ObjectOwnerID = objOwner
+	if objOwner != "" && objOwner != c.Facts.BucketOwnerID && s.t.CrossAccount() && !s.t.Anonymous {
+		// The caller's account may be the very account that owns the
+		// object, and its canonical ID is not in the event: another owner
+		// than the bucket's proves nothing about this caller.
+		c.Result = ResultUnknown
+		c.Detail = fmt.Sprintf("object %q is owned by canonical user %s, not by the bucket owner %s; whether that is the caller's account %s is not known from here", s.t.Key, objOwner, c.Facts.BucketOwnerID, s.t.CallerAccount)
+		return c
+	}
 	if objOwner != "" && objOwner != c.Facts.BucketOwnerID {
 		c.Result = ResultFail
 		c.Detail = fmt.Sprintf("object %q is owned by canonical user %s, not by the bucket owner %s: the object's ACL, not the bucket policy, governs it", s.t.Key, objOwner, c.Facts.BucketOwnerID)

@@ -61,7 +61,8 @@ func TestNewTarget(t *testing.T) {
 }
 
 func TestOperationActions(t *testing.T) {
-	for op, want := range map[string]string{"HeadObject": "s3:GetObject", "ListObjectsV2": "s3:ListBucket", "CopyObject": "s3:PutObject", "PostObject": "s3:PutObject", "GetObjectAcl": "s3:GetObjectAcl", "PutBucketPolicy": "s3:PutBucketPolicy"} {
+	for op, want := range map[string]string{"HeadObject": "s3:GetObject", "ListObjectsV2": "s3:ListBucket", "CopyObject": "s3:PutObject", "PostObject": "s3:PutObject", "GetObjectAcl": "s3:GetObjectAcl", "PutBucketPolicy": "s3:PutBucketPolicy",
+		"PutBucketEncryption": "s3:PutEncryptionConfiguration", "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock", "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration"} {
 		tg, _ := NewTarget(cloudtrail.Record{EventSource: "s3.amazonaws.com", EventName: op, RequestParameters: json.RawMessage(`{"bucketName":"b","key":"k"}`)})
 		if tg.Action != want {
 			t.Errorf("%s: got %s; want %s", op, tg.Action, want)
