@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // IAMActions are exactly the S3 actions Applier calls.
@@ -82,6 +83,7 @@ func (a *Applier) Apply(ctx context.Context, p Proposal, save SaveFunc) (*Change
 	if err := a.admit(p); err != nil {
 		return nil, err
 	}
+	a = a.forOwner(p.Account)
 	if save == nil {
 		save = func(context.Context, Change) error { return nil }
 	}
@@ -295,6 +297,7 @@ func (a *Applier) Rollback(ctx context.Context, p Proposal, ch Change) error {
 	if err := a.admit(p); err != nil {
 		return err
 	}
+	a = a.forOwner(p.Account)
 	switch p.Kind {
 	case KindS3EnforceBucketOwner:
 		now, err := a.ownership(ctx, p.Bucket)
@@ -361,6 +364,56 @@ func (a *Applier) Rollback(ctx context.Context, p Proposal, ch Change) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %q is not in the fix catalogue", ErrRefused, p.Kind)
+}
+
+// forOwner returns the applier with every S3 call sent with the header
+// x-amz-expected-bucket-owner: the allowlists admit a bucket by name and
+// account, and this makes S3 itself refuse a bucket of that name that
+// another account owns.
+func (a *Applier) forOwner(account string) *Applier {
+	c := *a
+	c.s3 = ownedS3{S3API: a.s3, expect: func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue("X-Amz-Expected-Bucket-Owner", account))
+	}}
+	return &c
+}
+
+// ownedS3 adds the expected-bucket-owner option to each call.
+type ownedS3 struct {
+	S3API
+	expect func(*s3.Options)
+}
+
+func (o ownedS3) GetBucketAcl(ctx context.Context, in *s3.GetBucketAclInput, fns ...func(*s3.Options)) (*s3.GetBucketAclOutput, error) {
+	return o.S3API.GetBucketAcl(ctx, in, append(fns, o.expect)...)
+}
+
+func (o ownedS3) GetBucketOwnershipControls(ctx context.Context, in *s3.GetBucketOwnershipControlsInput, fns ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
+	return o.S3API.GetBucketOwnershipControls(ctx, in, append(fns, o.expect)...)
+}
+
+func (o ownedS3) PutBucketOwnershipControls(ctx context.Context, in *s3.PutBucketOwnershipControlsInput, fns ...func(*s3.Options)) (*s3.PutBucketOwnershipControlsOutput, error) {
+	return o.S3API.PutBucketOwnershipControls(ctx, in, append(fns, o.expect)...)
+}
+
+func (o ownedS3) DeleteBucketOwnershipControls(ctx context.Context, in *s3.DeleteBucketOwnershipControlsInput, fns ...func(*s3.Options)) (*s3.DeleteBucketOwnershipControlsOutput, error) {
+	return o.S3API.DeleteBucketOwnershipControls(ctx, in, append(fns, o.expect)...)
+}
+
+func (o ownedS3) GetObjectAcl(ctx context.Context, in *s3.GetObjectAclInput, fns ...func(*s3.Options)) (*s3.GetObjectAclOutput, error) {
+	return o.S3API.GetObjectAcl(ctx, in, append(fns, o.expect)...)
+}
+
+func (o ownedS3) PutObjectAcl(ctx context.Context, in *s3.PutObjectAclInput, fns ...func(*s3.Options)) (*s3.PutObjectAclOutput, error) {
+	return o.S3API.PutObjectAcl(ctx, in, append(fns, o.expect)...)
+}
+
+func (o ownedS3) GetBucketPolicy(ctx context.Context, in *s3.GetBucketPolicyInput, fns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	return o.S3API.GetBucketPolicy(ctx, in, append(fns, o.expect)...)
+}
+
+func (o ownedS3) PutBucketPolicy(ctx context.Context, in *s3.PutBucketPolicyInput, fns ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error) {
+	return o.S3API.PutBucketPolicy(ctx, in, append(fns, o.expect)...)
 }
 
 // restoreACLInput writes the saved grants as x-amz-grant-* headers, which
