@@ -47,6 +47,7 @@ func TestDiagnoseWithS3WireFormat(t *testing.T) {
 			event: "s3-cross-account-object-ownership.json",
 			change: func(r map[string]fakeResponse) {
 				r["ListObjectsV2"] = fakeResponse{status: 200, body: listXML("example-partner-drop", "incoming/2026-11-20/orders.csv", partnerOwnerID)}
+				r["GetObjectAcl"] = fakeResponse{status: 200, body: aclXML(partnerOwnerID, partnerOwnerID)}
 			},
 			want: scenario{cause: denial.CauseCrossAccountObjectOwnership, failing: s3probe.CheckObjectOwnership, fix: fix.KindS3EnforceBucketOwner},
 		},
@@ -56,6 +57,7 @@ func TestDiagnoseWithS3WireFormat(t *testing.T) {
 			change: func(r map[string]fakeResponse) {
 				r["ListObjectsV2"] = fakeResponse{status: 200, body: listXML("example-partner-drop", "incoming/2026-11-20/orders.csv", partnerOwnerID)}
 				r["GetBucketAcl"] = fakeResponse{status: 200, body: aclXML(bucketOwnerID, bucketOwnerID, partnerOwnerID)}
+				r["GetObjectAcl"] = s3Error(403, "AccessDenied", "Access Denied")
 			},
 			want: scenario{cause: denial.CauseCrossAccountObjectOwnership, failing: s3probe.CheckObjectOwnership, fix: fix.KindS3ObjectACLBucketOwnerFullControl},
 		},
@@ -67,6 +69,17 @@ func TestDiagnoseWithS3WireFormat(t *testing.T) {
 				r["GetObjectAcl"] = s3Error(403, "AccessDenied", "Access Denied")
 			},
 			want: scenario{cause: denial.CauseCrossAccountObjectOwnership, failing: s3probe.CheckObjectOwnership, fix: fix.KindS3EnforceBucketOwner},
+		},
+		{
+			// Uploaded with --acl bucket-owner-full-control: another owner,
+			// but the bucket owner can read it, so ownership is not why.
+			name:  "object owned by the uploading account, ACL grants the bucket owner full control",
+			event: "s3-cross-account-object-ownership.json",
+			change: func(r map[string]fakeResponse) {
+				r["ListObjectsV2"] = fakeResponse{status: 200, body: listXML("example-partner-drop", "incoming/2026-11-20/orders.csv", partnerOwnerID)}
+				r["GetObjectAcl"] = fakeResponse{status: 200, body: aclXML(partnerOwnerID, partnerOwnerID, bucketOwnerID)}
+			},
+			want: scenario{cause: denial.CauseUnknown},
 		},
 		{
 			name:  "object ownership enforced rules ownership out",

@@ -435,12 +435,43 @@ func (s *session) objectOwnership(ctx context.Context) Check {
 		return c
 	}
 	if objOwner != "" && objOwner != c.Facts.BucketOwnerID {
+		// Another account owns the object; it denies the bucket's account
+		// only if its ACL grants the bucket owner no read access. An ACL the
+		// bucket owner cannot even read is itself that evidence.
+		c.Calls = append(c.Calls, "s3:GetObjectAcl")
+		oacl, err := call(ctx, s.p, func(ctx context.Context) (*s3.GetObjectAclOutput, error) {
+			return s.p.S3.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: &s.t.Bucket, Key: &s.t.Key}, s.s3opts)
+		})
+		switch {
+		case err != nil && isDenied(err):
+			c.Result = ResultFail
+			c.Detail = fmt.Sprintf("object %q is owned by canonical user %s, not by the bucket owner %s, and the bucket owner cannot even read its ACL", s.t.Key, objOwner, c.Facts.BucketOwnerID)
+			return c
+		case err != nil:
+			return failed(CheckObjectOwnership, c.Calls, "s3:GetObjectAcl", err)
+		case grantsRead(oacl.Grants, c.Facts.BucketOwnerID):
+			c.Result = ResultPass
+			c.Detail = fmt.Sprintf("object %q is owned by canonical user %s, but its ACL grants the bucket owner read access", s.t.Key, objOwner)
+			return c
+		}
 		c.Result = ResultFail
-		c.Detail = fmt.Sprintf("object %q is owned by canonical user %s, not by the bucket owner %s: the object's ACL, not the bucket policy, governs it", s.t.Key, objOwner, c.Facts.BucketOwnerID)
+		c.Detail = fmt.Sprintf("object %q is owned by canonical user %s, not by the bucket owner %s, and its ACL grants the bucket owner nothing: the object's ACL, not the bucket policy, governs it", s.t.Key, objOwner, c.Facts.BucketOwnerID)
 		return c
 	}
 	c.Result, c.Detail = ResultPass, "the bucket owner owns the object"
 	return c
+}
+
+// grantsRead reports whether grants give the canonical user read access
+// (READ or FULL_CONTROL).
+func grantsRead(grants []s3types.Grant, id string) bool {
+	for _, g := range grants {
+		if g.Grantee != nil && aws.ToString(g.Grantee.ID) == id &&
+			(g.Permission == s3types.PermissionRead || g.Permission == s3types.PermissionFullControl) {
+			return true
+		}
+	}
+	return false
 }
 
 func ownerID(o *s3types.Owner) string {
