@@ -60,7 +60,7 @@ type Notification struct {
 
 // Limits that keep a notification inside what Slack shows and SNS accepts.
 const (
-	maxSubject     = 100
+	maxSubject     = 99 // SNS: "less than 100 characters"
 	maxTitle       = 250
 	maxDescription = 8000
 )

@@ -92,7 +92,7 @@ func TestSubject(t *testing.T) {
 	}{
 		{"plain", "denyfix: Fix applied", "denyfix: Fix applied"},
 		{"newline and unicode", "a\nb…", "a b?"},
-		{"long", strings.Repeat("x", 150), strings.Repeat("x", 97) + "..."},
+		{"long", strings.Repeat("x", 150), strings.Repeat("x", 96) + "..."}, // SNS wants fewer than 100
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -237,12 +237,29 @@ func (s Settings) BucketAllowed(account, bucket string) bool {
 // IsApprover reports whether the caller ARN may decide proposals. An
 // approver listed as a role also covers its assumed-role sessions.
 func (s Settings) IsApprover(arn string) bool {
+	role := sessionRole(arn)
 	for _, a := range s.ApproverARNs {
-		if a == arn || sameRole(arn, a) || (strings.Contains(a, "*") && Match(a, arn)) {
+		if a == arn || sameRole(arn, a) {
+			return true
+		}
+		// A pattern written for roles (role/Admin*) must match the
+		// assumed-role session ARN the Function URL reports too.
+		if strings.Contains(a, "*") && (Match(a, arn) || role != "" && Match(a, role)) {
 			return true
 		}
 	}
 	return false
+}
+
+// sessionRole turns an STS assumed-role session ARN into the ARN of its role
+// without a path (arn:aws:iam::111:role/Name); "" for other ARNs.
+func sessionRole(session string) string {
+	f := strings.SplitN(session, ":", 6)
+	if len(f) != 6 || f[2] != "sts" || !strings.HasPrefix(f[5], "assumed-role/") {
+		return ""
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(f[5], "assumed-role/"), "/")
+	return "arn:" + f[1] + ":iam::" + f[4] + ":role/" + name
 }
 
 // sameRole reports whether session is an STS assumed-role ARN of role

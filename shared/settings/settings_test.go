@@ -133,7 +133,7 @@ func TestIgnoreReason(t *testing.T) {
 }
 
 func TestIsApprover(t *testing.T) {
-	s, _ := Parse(getter(map[string]string{"APPROVER_ARNS": "arn:aws:iam::111122223333:role/Approver,arn:aws:iam::111122223333:user/bob"}))
+	s, _ := Parse(getter(map[string]string{"APPROVER_ARNS": "arn:aws:iam::111122223333:role/Approver,arn:aws:iam::111122223333:user/bob,arn:aws:iam::444455556666:role/SecOps*"}))
 	for _, tc := range []struct {
 		arn  string
 		want bool
@@ -141,6 +141,10 @@ func TestIsApprover(t *testing.T) {
 		{"arn:aws:iam::111122223333:user/bob", true},
 		{"arn:aws:sts::111122223333:assumed-role/Approver/alice", true},
 		{"arn:aws:iam::111122223333:user/mallory", false},
+		{"arn:aws:sts::444455556666:assumed-role/SecOpsOnCall/carol", true},
+		{"arn:aws:iam::444455556666:role/SecOpsBreakGlass", true},
+		{"arn:aws:sts::444455556666:assumed-role/Developer/SecOps", false},
+		{"arn:aws:sts::111122223333:assumed-role/SecOpsOnCall/carol", false},
 		{"", false},
 	} {
 		if got := s.IsApprover(tc.arn); got != tc.want {
