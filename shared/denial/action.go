@@ -79,6 +79,7 @@ var s3Actions = map[string]string{
 	"ListObjectsV2":           "ListBucket",
 	"ListObjectVersions":      "ListBucketVersions",
 	"CopyObject":              "PutObject",
+	"PostObject":              "PutObject",
 	"CreateMultipartUpload":   "PutObject",
 	"UploadPart":              "PutObject",
 	"UploadPartCopy":          "PutObject",
@@ -87,7 +88,6 @@ var s3Actions = map[string]string{
 	"ListMultipartUploads":    "ListBucketMultipartUploads",
 	"ListParts":               "ListMultipartUploadParts",
 	"SelectObjectContent":     "GetObject",
-	"GetObjectAttributes":     "GetObject",
 	// Bucket configuration operations whose IAM action has another name.
 	"ListBuckets":                              "ListAllMyBuckets",
 	"GetBucketEncryption":                      "GetEncryptionConfiguration",
@@ -128,9 +128,10 @@ var s3Actions = map[string]string{
 // "CreateInvalidation2020_05_31". The IAM action has no such suffix.
 var apiVersionSuffix = regexp.MustCompile(`(?:\d{8}(?:v\d+)?|\d{4}_\d{2}_\d{2})$`)
 
-// actionFor returns the IAM action for a service's operation, as CloudTrail
-// names them; "" when either is unknown.
-func actionFor(service, operation string) string {
+// ActionFor returns the IAM action that authorizes a service's operation, as
+// CloudTrail names them (eventSource prefix "s3", eventName "HeadObject" →
+// "s3:GetObject"); "" when either is unknown.
+func ActionFor(service, operation string) string {
 	if service == "" || operation == "" {
 		return ""
 	}

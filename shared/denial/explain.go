@@ -52,7 +52,7 @@ func Explain(rec cloudtrail.Record) (Explanation, bool) {
 	}
 	e.Service = ptr(service)
 	e.EventName = ptr(firstNonEmpty(rec.EventName, m.Operation))
-	e.Action = ptr(firstNonEmpty(m.Action, actionFor(service, firstNonEmpty(rec.EventName, m.Operation))))
+	e.Action = ptr(firstNonEmpty(m.Action, ActionFor(service, firstNonEmpty(rec.EventName, m.Operation))))
 	e.Principal = ptr(firstNonEmpty(m.Principal, recordPrincipal(rec)))
 	e.Resource = ptr(firstNonEmpty(m.Resource, recordResource(rec, service)))
 	e.Account = ptr(firstNonEmpty(rec.Account(), arnAccount(m.Principal), arnAccount(m.Resource)))

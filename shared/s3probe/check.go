@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/denyfix/denyfix/shared/cloudtrail"
+	"github.com/denyfix/denyfix/shared/denial"
 	"github.com/denyfix/denyfix/shared/policy"
 )
 
@@ -221,59 +222,6 @@ func lookupFold(m map[string]json.RawMessage, name string) (string, string, bool
 	return "", "", false
 }
 
-// operationActions maps S3 API operations (CloudTrail eventName) to the IAM
-// action that authorizes them where the two differ.
-var operationActions = map[string]string{
-	"HeadObject":              "s3:GetObject",
-	"GetObjectAttributes":     "s3:GetObject",
-	"SelectObjectContent":     "s3:GetObject",
-	"ListObjects":             "s3:ListBucket",
-	"ListObjectsV2":           "s3:ListBucket",
-	"HeadBucket":              "s3:ListBucket",
-	"ListObjectVersions":      "s3:ListBucketVersions",
-	"CopyObject":              "s3:PutObject",
-	"PostObject":              "s3:PutObject",
-	"CreateMultipartUpload":   "s3:PutObject",
-	"UploadPart":              "s3:PutObject",
-	"UploadPartCopy":          "s3:PutObject",
-	"CompleteMultipartUpload": "s3:PutObject",
-	"DeleteObjects":           "s3:DeleteObject",
-	"ListMultipartUploads":    "s3:ListBucketMultipartUploads",
-	"ListParts":               "s3:ListMultipartUploadParts",
-	// Bucket configuration operations whose IAM action has another name.
-	"GetBucketEncryption":                      "s3:GetEncryptionConfiguration",
-	"PutBucketEncryption":                      "s3:PutEncryptionConfiguration",
-	"DeleteBucketEncryption":                   "s3:PutEncryptionConfiguration",
-	"GetPublicAccessBlock":                     "s3:GetBucketPublicAccessBlock",
-	"PutPublicAccessBlock":                     "s3:PutBucketPublicAccessBlock",
-	"DeletePublicAccessBlock":                  "s3:PutBucketPublicAccessBlock",
-	"DeleteBucketOwnershipControls":            "s3:PutBucketOwnershipControls",
-	"GetBucketLifecycle":                       "s3:GetLifecycleConfiguration",
-	"GetBucketLifecycleConfiguration":          "s3:GetLifecycleConfiguration",
-	"PutBucketLifecycle":                       "s3:PutLifecycleConfiguration",
-	"PutBucketLifecycleConfiguration":          "s3:PutLifecycleConfiguration",
-	"DeleteBucketLifecycle":                    "s3:PutLifecycleConfiguration",
-	"GetBucketReplication":                     "s3:GetReplicationConfiguration",
-	"PutBucketReplication":                     "s3:PutReplicationConfiguration",
-	"DeleteBucketReplication":                  "s3:PutReplicationConfiguration",
-	"DeleteBucketCors":                         "s3:PutBucketCORS",
-	"DeleteBucketTagging":                      "s3:PutBucketTagging",
-	"GetBucketNotificationConfiguration":       "s3:GetBucketNotification",
-	"PutBucketNotificationConfiguration":       "s3:PutBucketNotification",
-	"GetObjectLockConfiguration":               "s3:GetBucketObjectLockConfiguration",
-	"PutObjectLockConfiguration":               "s3:PutBucketObjectLockConfiguration",
-	"GetBucketAccelerateConfiguration":         "s3:GetAccelerateConfiguration",
-	"PutBucketAccelerateConfiguration":         "s3:PutAccelerateConfiguration",
-	"GetBucketAnalyticsConfiguration":          "s3:GetAnalyticsConfiguration",
-	"PutBucketAnalyticsConfiguration":          "s3:PutAnalyticsConfiguration",
-	"GetBucketInventoryConfiguration":          "s3:GetInventoryConfiguration",
-	"PutBucketInventoryConfiguration":          "s3:PutInventoryConfiguration",
-	"GetBucketMetricsConfiguration":            "s3:GetMetricsConfiguration",
-	"PutBucketMetricsConfiguration":            "s3:PutMetricsConfiguration",
-	"GetBucketIntelligentTieringConfiguration": "s3:GetIntelligentTieringConfiguration",
-	"PutBucketIntelligentTieringConfiguration": "s3:PutIntelligentTieringConfiguration",
-}
-
 // IsObjectAction reports whether an IAM action applies to object ARNs.
 func IsObjectAction(action string) bool {
 	a := strings.TrimPrefix(action, "s3:")
@@ -290,10 +238,7 @@ func NewTarget(rec cloudtrail.Record) (Target, bool) {
 	if t.Bucket == "" {
 		return Target{}, false
 	}
-	t.Action = "s3:" + rec.EventName
-	if a, ok := operationActions[rec.EventName]; ok {
-		t.Action = a
-	}
+	t.Action = denial.ActionFor("s3", rec.EventName)
 	for _, r := range rec.Resources {
 		switch r.Type {
 		case "AWS::S3::Bucket":
