@@ -116,7 +116,7 @@ func recordPrincipal(rec cloudtrail.Record) string {
 func recordResource(rec cloudtrail.Record, service string) string {
 	if service == "s3" {
 		if bucket := rec.RequestParam("bucketName"); bucket != "" {
-			arn := "arn:" + partition(rec.AWSRegion) + ":s3:::" + bucket
+			arn := "arn:" + Partition(rec.AWSRegion) + ":s3:::" + bucket
 			if key := rec.RequestParam("key"); key != "" {
 				arn += "/" + key
 			}
@@ -129,7 +129,9 @@ func recordResource(rec cloudtrail.Record, service string) string {
 	return ""
 }
 
-func partition(region string) string {
+// Partition returns the ARN partition of a region: aws-cn for China,
+// aws-us-gov for GovCloud, else aws.
+func Partition(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "aws-cn"

@@ -142,9 +142,9 @@ func (t Target) CrossAccount() bool {
 // ObjectARN is the ARN of the object, or of the bucket for bucket actions.
 func (t Target) ObjectARN() string {
 	if t.Key != "" && IsObjectAction(t.Action) {
-		return "arn:aws:s3:::" + t.Bucket + "/" + t.Key
+		return "arn:" + denial.Partition(t.Region) + ":s3:::" + t.Bucket + "/" + t.Key
 	}
-	return "arn:aws:s3:::" + t.Bucket
+	return "arn:" + denial.Partition(t.Region) + ":s3:::" + t.Bucket
 }
 
 // IsRead reports whether the action reads an object (so SSE-KMS needs

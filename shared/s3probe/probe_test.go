@@ -181,3 +181,16 @@ func TestResultJSON(t *testing.T) {
 		t.Error(`"maybe": got nil error; want one`)
 	}
 }
+
+func TestObjectARNPartition(t *testing.T) {
+	for _, tt := range []struct{ region, want string }{
+		{"eu-west-1", "arn:aws:s3:::b/k"},
+		{"cn-north-1", "arn:aws-cn:s3:::b/k"},
+		{"us-gov-west-1", "arn:aws-us-gov:s3:::b/k"},
+	} {
+		got := Target{Bucket: "b", Key: "k", Action: "s3:GetObject", Region: tt.region}.ObjectARN()
+		if got != tt.want {
+			t.Errorf("ObjectARN in %s: got %s; want %s", tt.region, got, tt.want)
+		}
+	}
+}
