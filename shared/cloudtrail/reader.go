@@ -277,6 +277,9 @@ func (r *Reader) unwrap(raw json.RawMessage) (json.RawMessage, error) {
 		if *p.DetailType != DetailTypeAPICall {
 			return nil, fmt.Errorf("value %d: %w: EventBridge event with detail-type %q", r.n, ErrNotCloudTrail, *p.DetailType)
 		}
+		if len(p.Detail) == 0 || string(p.Detail) == "null" {
+			return nil, fmt.Errorf("value %d: %w: EventBridge event without a detail", r.n, ErrNotCloudTrail)
+		}
 		return p.Detail, nil
 	}
 	return raw, nil
