@@ -127,7 +127,7 @@ func newDiagnoseRunner(ctx context.Context, sio stdio, rec cloudtrail.Record, ti
 	}
 	if cfg.Credentials == nil {
 		fmt.Fprintln(sio.err, "denyfix diagnose: warning: no AWS credentials configured; every live check will report why it could not run")
-	} else if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+	} else if _, err := retrieveCredentials(ctx, cfg); err != nil {
 		fmt.Fprintf(sio.err, "denyfix diagnose: warning: AWS credentials unavailable (%v); every live check will report why it could not run\n", err)
 	}
 	if cfg.Region == "" {
@@ -150,6 +150,14 @@ func newDiagnoseRunner(ctx context.Context, sio stdio, rec cloudtrail.Record, ti
 		Prober:   s3probe.New(s3c, ctl, kms.NewFromConfig(cfg), ec2.NewFromConfig(cfg)),
 		Deadline: timeout,
 	}, nil
+}
+
+// retrieveCredentials resolves the credentials once, bounded: an SSO login
+// or an unreachable instance metadata service must not hang the command.
+func retrieveCredentials(ctx context.Context, cfg aws.Config) (aws.Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return cfg.Credentials.Retrieve(ctx)
 }
 
 func writeDiagnosis(w io.Writer, d *diagnosis.Diagnosis, asJSON bool) error {
