@@ -39,19 +39,9 @@ func (s sample) kind() string {
 	return k
 }
 
-// envelope is an EventBridge event exactly as a rule target receives it:
-// decoding with DisallowUnknownFields rejects anything else.
-type envelope struct {
-	Version    string          `json:"version"`
-	ID         string          `json:"id"`
-	DetailType string          `json:"detail-type"`
-	Source     string          `json:"source"`
-	Account    string          `json:"account"`
-	Time       string          `json:"time"`
-	Region     string          `json:"region"`
-	Resources  []string        `json:"resources"`
-	Detail     json.RawMessage `json:"detail"`
-}
+// envelope is an EventBridge event as a rule target receives it; decoding
+// with DisallowUnknownFields rejects anything else.
+type envelope = cloudtrail.Event
 
 func loadSamples(t *testing.T) []sample {
 	t.Helper()
