@@ -69,6 +69,25 @@ func (s *session) readPolicy(ctx context.Context, name string) (policy.Document,
 	return doc, raw, Check{Name: name, Calls: calls}, true
 }
 
+// firstOfEffect returns, among the statements of one effect (Deny, or
+// Allow), the first that matches the request and the first whose match could
+// not be evaluated.
+func firstOfEffect(results []policy.Result, deny bool) (match, unknown *policy.Result) {
+	for i := range results {
+		r := &results[i]
+		if r.Statement.IsDeny() != deny {
+			continue
+		}
+		switch {
+		case r.Outcome == policy.Matches:
+			return r, unknown
+		case r.Outcome == policy.NotEvaluable && unknown == nil:
+			unknown = r
+		}
+	}
+	return nil, unknown
+}
+
 func (s *session) bucketPolicyDeny(ctx context.Context) Check {
 	doc, _, c, ok := s.readPolicy(ctx, CheckBucketPolicyDeny)
 	if !ok {
@@ -77,26 +96,15 @@ func (s *session) bucketPolicyDeny(ctx context.Context) Check {
 		}
 		return c
 	}
-	var unknown *policy.Result
-	for _, r := range policy.Evaluate(doc, s.t.Request) {
-		if !r.Statement.IsDeny() {
-			continue
+	match, unknown := firstOfEffect(policy.Evaluate(doc, s.t.Request), true)
+	if r := match; r != nil {
+		c.Result, c.Sid, c.ConditionKey = ResultFail, r.Statement.Sid, r.Key()
+		c.Facts.Explicit = true
+		c.Detail = fmt.Sprintf("Deny statement %q applies to %s on %s", r.Name(), s.t.Request.Action, s.t.ObjectARN())
+		if r.Key() != "" {
+			c.Detail += ": " + r.Reason
 		}
-		switch r.Outcome {
-		case policy.Matches:
-			c.Result, c.Sid, c.ConditionKey = ResultFail, r.Statement.Sid, r.Key()
-			c.Facts.Explicit = true
-			c.Detail = fmt.Sprintf("Deny statement %q applies to %s on %s", r.Name(), s.t.Request.Action, s.t.ObjectARN())
-			if r.Key() != "" {
-				c.Detail += ": " + r.Reason
-			}
-			return c
-		case policy.NotEvaluable:
-			if unknown == nil {
-				r := r
-				unknown = &r
-			}
-		}
+		return c
 	}
 	if unknown != nil {
 		c.Result, c.Sid, c.ConditionKey = ResultUnknown, unknown.Statement.Sid, unknown.Key()
@@ -127,22 +135,11 @@ func (s *session) bucketPolicyAllow(ctx context.Context) Check {
 		}
 		return c
 	}
-	var unknown *policy.Result
-	for _, r := range policy.Evaluate(doc, s.t.Request) {
-		if r.Statement.IsDeny() {
-			continue
-		}
-		switch r.Outcome {
-		case policy.Matches:
-			c.Result, c.Sid = ResultPass, r.Statement.Sid
-			c.Detail = fmt.Sprintf("Allow statement %q grants %s to the caller", r.Name(), s.t.Request.Action)
-			return c
-		case policy.NotEvaluable:
-			if unknown == nil {
-				r := r
-				unknown = &r
-			}
-		}
+	match, unknown := firstOfEffect(policy.Evaluate(doc, s.t.Request), false)
+	if match != nil {
+		c.Result, c.Sid = ResultPass, match.Statement.Sid
+		c.Detail = fmt.Sprintf("Allow statement %q grants %s to the caller", match.Name(), s.t.Request.Action)
+		return c
 	}
 	if unknown != nil {
 		c.Result, c.Sid, c.ConditionKey = ResultUnknown, unknown.Statement.Sid, unknown.Key()
