@@ -70,6 +70,8 @@ func TestDemo(t *testing.T) {
 		{"s3-vpc-endpoint-policy", "recorded", "vpc_endpoint_policy", "", ""},
 		{"s3-presigned-url-expired", "recorded", "presigned_url_expired", "", ""},
 		{"s3-org-policy-deny", "recorded", "org_policy_deny", "", ""},
+		{"s3-iam-permissions", "recorded", "iam_permissions", "", ""},
+		{"s3-permissions-boundary", "recorded", "permissions_boundary", "", ""},
 		// moto cannot model these causes, and the session policy needs the
 		// AssumeRole record the diagnose function does not have: unknown,
 		// never a guess.

@@ -41,6 +41,8 @@ var motoScenarios = []scenario{
 	{event: "s3-vpc-endpoint-policy.json", cause: denial.CauseVPCEndpointPolicy, failing: s3probe.CheckVPCEndpoint},
 	{event: "s3-presigned-url-expired.json", cause: denial.CausePresignedURLExpired, failing: s3probe.CheckPresignedURL},
 	{event: "s3-org-policy-deny.json", cause: denial.CauseOrgPolicyDeny, failing: diagnosis.CheckOtherPolicies},
+	{event: "s3-iam-permissions.json", cause: denial.CauseIAMPermissions}, // decided from the message: no S3 call reads identity policies
+	{event: "s3-permissions-boundary.json", cause: denial.CausePermissionsBoundary, failing: diagnosis.CheckOtherPolicies},
 }
 
 // build creates the sample world behind event and adjusts rec to it.

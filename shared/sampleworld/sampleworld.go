@@ -354,6 +354,18 @@ var worlds = []world{
 		build:   plainBucket("example-downloads", "installers/setup-2.3.exe"),
 	},
 	{
+		// The message names the caller's identity-based policies: the
+		// bucket has nothing against the caller.
+		event:   "s3-iam-permissions.json",
+		buckets: []string{"example-quarterly-reports"},
+		build:   plainBucket("example-quarterly-reports", "2026/q3/summary.xlsx"),
+	},
+	{
+		event:   "s3-permissions-boundary.json",
+		buckets: []string{"example-release-artifacts"},
+		build:   plainBucket("example-release-artifacts"),
+	},
+	{
 		event:   "s3-org-policy-deny.json",
 		buckets: []string{"example-backups"},
 		build:   plainBucket("example-backups"),
