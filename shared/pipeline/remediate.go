@@ -63,7 +63,13 @@ func (r *Remediator) handle(ctx context.Context, raw json.RawMessage, line *logL
 		_, err := r.Store.Move(ctx, fp, finding.Transition{From: finding.StateProposed, To: finding.StateApproved, Actor: Actor, Reason: "automatic mode"})
 		switch {
 		case errors.Is(err, finding.ErrExpired):
+			// Record it, so the proposal no longer reads as pending; a
+			// concurrent delivery may have done so already.
 			line.outcome, line.err = OutcomeExpired, err
+			_, err = r.Store.Move(ctx, fp, finding.Transition{From: finding.StateProposed, To: finding.StateExpired, Actor: Actor, Reason: "deadline passed before it was applied"})
+			if err != nil && !errors.Is(err, finding.ErrConflict) {
+				return err
+			}
 			return nil
 		case errors.Is(err, finding.ErrConflict):
 			// Approved by an earlier delivery of this event: go on to the

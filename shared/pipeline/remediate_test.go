@@ -138,3 +138,24 @@ func TestRemediatorSaveFailureChangesNothing(t *testing.T) {
 		t.Errorf("state = %s; want approved again (claim released)", got)
 	}
 }
+
+// TestRemediatorRecordsExpiry: an automatic proposal whose deadline passed
+// before remediate ran is marked expired, not left pending, and not applied.
+func TestRemediatorRecordsExpiry(t *testing.T) {
+	store, b, fx, logs := newMemStore(), &fakeBus{}, &fakeFixer{}, &logSink{}
+	store.put(finding.StateProposed, "auto")
+	store.moveErr, store.moveErrFrom, store.moveErrTo = finding.ErrExpired, finding.StateProposed, finding.StateApproved
+	r := &Remediator{Store: store, Bus: b, Fixer: fx, Log: logs.logger()}
+	if err := r.Handle(context.Background(), busEvent(bus.FixProposed, "fp-1")); err != nil {
+		t.Fatalf("Handle = %v; want nil", err)
+	}
+	if got := logs.only(t)["outcome"]; got != string(OutcomeExpired) {
+		t.Errorf("outcome = %v; want %s", got, OutcomeExpired)
+	}
+	if got := store.findings["fp-1"].Proposal.State; got != finding.StateExpired {
+		t.Errorf("state = %s; want %s", got, finding.StateExpired)
+	}
+	if fx.applied != 0 {
+		t.Errorf("applied %d times; want 0", fx.applied)
+	}
+}
