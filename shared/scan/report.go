@@ -78,7 +78,8 @@ type Finding struct {
 	LastSeen   time.Time         `json:"lastSeen"`
 	Summary    string            `json:"summary"`
 	NextSteps  []string          `json:"nextSteps"`
-	// Example is the explanation of the first denial seen.
+	// Example is the explanation of the earliest denial (ties broken by
+	// event id), so the same logs always give the same report.
 	Example denial.Explanation `json:"example"`
 }
 
@@ -212,7 +213,29 @@ func (t *tally) add(e *denial.Explanation, at time.Time) {
 		}
 	}
 	f.Count++
+	if f.Count > 1 && earlier(at, e.EventID, f) {
+		f.Summary, f.NextSteps, f.Example = e.Summary, e.NextSteps, *e
+	}
 	f.seen(at, at)
+}
+
+// eventTime is the explanation's event time; zero when absent or malformed.
+func eventTime(e *denial.Explanation) time.Time {
+	if e.EventTime == nil {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339, *e.EventTime)
+	return t
+}
+
+// earlier reports whether a denial at at with event id id comes before the
+// example f holds now.
+func earlier(at time.Time, id *string, f *Finding) bool {
+	ex := eventTime(&f.Example)
+	if !at.Equal(ex) {
+		return !at.IsZero() && (ex.IsZero() || at.Before(ex))
+	}
+	return id != nil && (f.Example.EventID == nil || *id < *f.Example.EventID)
 }
 
 func (f *Finding) seen(first, last time.Time) {
@@ -254,6 +277,9 @@ func (t *tally) merge(o *tally) {
 			continue
 		}
 		f.Count += of.Count
+		if earlier(eventTime(&of.Example), of.Example.EventID, f) {
+			f.Summary, f.NextSteps, f.Example = of.Summary, of.NextSteps, of.Example
+		}
 		f.seen(of.FirstSeen, of.LastSeen)
 	}
 }
