@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -225,6 +226,13 @@ func start(t *testing.T, name string, moto *mototest.Server, env map[string]stri
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		// The functions are deployed with 128 MB: the peak resident memory
+		// of the whole run must fit, with room for the runtime around it.
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			if peak := ru.Maxrss * 1024; peak > 96<<20 {
+				t.Errorf("%s peak memory: got %d MiB; want under 96 MiB of the 128 MB the template gives it", name, peak>>20)
+			}
+		}
 		if t.Failed() {
 			t.Logf("%s logs:\n%s", name, logs.buf.String())
 		}
