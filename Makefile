@@ -46,6 +46,7 @@ bench: lambda-sizes bench-scan ## benchmarks, side by side with the alternatives
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 bench-scan: cli ## denyfix scan vs gunzip on all cores vs zcat|jq, >= 100,000 records
+	@for t in jq zcat xargs; do command -v $$t >/dev/null || { echo "bench-scan needs $$t"; exit 1; }; done
 	$(GO) run ./cmd/scanbench -bin $(BIN)/denyfix -records 120000
 
 # SAM (BuildMethod: makefile, CodeUri: .) runs build-<LogicalId> with ARTIFACTS_DIR set.

@@ -79,15 +79,13 @@ func runScan(ctx context.Context, sio stdio, args []string) int {
 			break
 		}
 	}
+	stop := func() {}
 	if isTerminal(sio.err) {
 		cfg.Progress = &scan.Progress{}
-		stop := showProgress(sio.err, cfg.Progress)
-		defer stop()
+		stop = showProgress(sio.err, cfg.Progress)
 	}
 	r, err := scan.Run(ctx, paths, cfg)
-	if cfg.Progress != nil {
-		fmt.Fprint(sio.err, "\r\033[K")
-	}
+	stop()
 	if err != nil {
 		fmt.Fprintf(sio.err, "denyfix scan: %v\n", err)
 		if ctx.Err() != nil {
@@ -144,7 +142,9 @@ func isTerminal(v any) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-// showProgress redraws one status line on w until stop is called.
+// showProgress redraws one status line on w until stop is called; stop
+// waits for the last redraw and clears the line, so nothing is drawn over
+// the report or the messages that follow.
 func showProgress(w io.Writer, p *scan.Progress) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -162,7 +162,11 @@ func showProgress(w io.Writer, p *scan.Progress) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	return func() {
+		close(done)
+		<-finished
+		fmt.Fprint(w, "\r\033[K")
+	}
 }
 
 // progressLine says files and MB done, the rate and the time left.

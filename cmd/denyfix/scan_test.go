@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,5 +153,45 @@ func TestProgressLine(t *testing.T) {
 	want := "4/10 files, 10.0/40.0 MB, 5.0 MB/s, ETA 6s"
 	if got != want {
 		t.Errorf("progressLine: got %q; want %q", got, want)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestShowProgressStopClearsLine: once stop returns, the status line is
+// cleared and never redrawn, so it cannot land in front of the report.
+func TestShowProgressStopClearsLine(t *testing.T) {
+	var w syncBuffer
+	var p scan.Progress
+	p.FilesTotal.Store(2)
+	stop := showProgress(&w, &p)
+	time.Sleep(300 * time.Millisecond) // at least one redraw
+	stop()
+	got := w.String()
+	if !strings.Contains(got, "files") {
+		t.Fatalf("progress: got %q; want a status line", got)
+	}
+	if !strings.HasSuffix(got, "\r\033[K") {
+		t.Errorf("after stop: got %q; want it to end by clearing the line", got)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if again := w.String(); again != got {
+		t.Errorf("after stop: %q written; want nothing", strings.TrimPrefix(again, got))
 	}
 }

@@ -182,7 +182,7 @@ func expand(ctx context.Context, p string, cfg Config, emit func(input) bool) er
 	}
 	if strings.HasPrefix(p, "s3://") {
 		bucket, prefix, _ := parseS3(p)
-		return listS3(ctx, cfg.S3, bucket, prefix, emit)
+		return listS3(ctx, cfg.S3, bucket, prefix, cfg.Since, cfg.Until, emit)
 	}
 	info, err := os.Stat(p)
 	if err != nil {
@@ -206,7 +206,7 @@ func expand(ctx context.Context, p string, cfg Config, emit func(input) bool) er
 			}
 			return nil
 		}
-		if strings.HasPrefix(d.Name(), ".") {
+		if strings.HasPrefix(d.Name(), ".") || outsideWindow(filepath.ToSlash(path), cfg.Since, cfg.Until) {
 			return nil
 		}
 		// Stat follows symlinks: a link to a file is read, a broken one
