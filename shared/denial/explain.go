@@ -11,15 +11,30 @@ import (
 // denial: a successful call, another error code, or text that is no denial.
 // It is pure: everything comes from the record.
 func Explain(rec cloudtrail.Record) (Explanation, bool) {
+	e, m, ok := explainFacts(rec)
+	if ok {
+		describe(&e, m)
+	}
+	return e, ok
+}
+
+// ExplainFacts is Explain without the summary and next steps, for callers
+// that count many denials and describe only a few (Describe adds the prose).
+func ExplainFacts(rec cloudtrail.Record) (Explanation, bool) {
+	e, _, ok := explainFacts(rec)
+	return e, ok
+}
+
+func explainFacts(rec cloudtrail.Record) (Explanation, Message, bool) {
 	if rec.ErrorCode != "" && !IsDenialCode(rec.ErrorCode) {
-		return Explanation{}, false
+		return Explanation{}, Message{}, false
 	}
 	if rec.ErrorCode == "" && (rec.EventName != "" || rec.ErrorMessage == "") {
-		return Explanation{}, false // a CloudTrail record without errorCode succeeded
+		return Explanation{}, Message{}, false // a CloudTrail record without errorCode succeeded
 	}
 	m := ParseMessage(rec.ErrorMessage)
 	if rec.ErrorCode == "" && (!m.Denial || m.Code != "" && !IsDenialCode(m.Code) && !isForbidden(m.Code)) {
-		return Explanation{}, false
+		return Explanation{}, Message{}, false
 	}
 
 	e := Explanation{
@@ -61,9 +76,20 @@ func Explain(rec cloudtrail.Record) (Explanation, bool) {
 	}
 
 	e.Cause = causeOf(m, service)
-	e.Summary = summary(&e, m)
-	e.NextSteps = nextSteps(&e, m)
-	return e, true
+	return e, m, true
+}
+
+// Describe fills in the summary and next steps of an explanation from its
+// facts and its errorMessage, as Explain does. Callers that keep many
+// explanations (scan) drop the prose to save memory and describe only the
+// few they show.
+func Describe(e *Explanation) {
+	describe(e, ParseMessage(e.ErrorMessage))
+}
+
+func describe(e *Explanation, m Message) {
+	e.Summary = summary(e, m)
+	e.NextSteps = nextSteps(e, m)
 }
 
 // ExplainText explains a free-text error message.

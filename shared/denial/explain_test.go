@@ -387,3 +387,49 @@ func TestActionFromEventName(t *testing.T) {
 		})
 	}
 }
+
+// TestDescribeRebuildsTheProse: an explanation stripped of its summary and
+// next steps gets them back, identical, from Describe.
+func TestDescribeRebuildsTheProse(t *testing.T) {
+	inputs, _ := filepath.Glob("testdata/*/*.txt")
+	records, _ := filepath.Glob("testdata/records/*.json")
+	for _, in := range append(inputs, records...) {
+		for _, e := range explainFile(t, in) {
+			lean := e
+			lean.Summary, lean.NextSteps = "", nil
+			if strings.HasSuffix(in, ".json") {
+				if !containsFacts(t, in, lean) {
+					t.Errorf("%s: ExplainFacts differs from Explain without its prose", in)
+				}
+			}
+			denial.Describe(&lean)
+			if lean.Summary != e.Summary || strings.Join(lean.NextSteps, "\n") != strings.Join(e.NextSteps, "\n") {
+				t.Errorf("%s: Describe gave\n%q\n%q\nwant\n%q\n%q", in, lean.Summary, lean.NextSteps, e.Summary, e.NextSteps)
+			}
+		}
+	}
+}
+
+// containsFacts reports whether ExplainFacts gives, for some record of the
+// file, exactly the explanation lean (Explain's without prose).
+func containsFacts(t *testing.T, path string, lean denial.Explanation) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want, _ := json.Marshal(lean)
+	rd := cloudtrail.NewReader(f)
+	for {
+		rec, err := rd.Next()
+		if err != nil {
+			return false
+		}
+		if e, ok := denial.ExplainFacts(rec); ok {
+			if got, _ := json.Marshal(e); string(got) == string(want) {
+				return true
+			}
+		}
+	}
+}

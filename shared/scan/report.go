@@ -2,16 +2,21 @@ package scan
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/denyfix/denyfix/shared/denial"
 )
 
-// maxKeys bounds the distinct values kept per dimension (and the distinct
-// findings), so memory stays bounded whatever the input; the excess is
-// counted under Other.
-const maxKeys = 100_000
+// maxKeys bounds the distinct values kept per dimension, and maxFindings the
+// distinct findings, so memory stays bounded whatever the input; the excess
+// is counted under Other. A finding holds an example explanation, so there
+// are fewer of them.
+const (
+	maxKeys     = 100_000
+	maxFindings = 20_000
+)
 
 // Other is the key that collects values beyond maxKeys distinct ones.
 const Other = "(other)"
@@ -198,25 +203,32 @@ func (t *tally) add(e *denial.Explanation, at time.Time) {
 	}
 	k := findingKey{acct, principal, action, resource, e.Cause}
 	f := t.findings[k]
+	if f == nil && len(t.findings) >= maxFindings {
+		k = otherFinding
+		f = t.findings[k]
+	}
 	if f == nil {
-		if len(t.findings) >= maxKeys {
-			k = findingKey{Other, Other, Other, Other, denial.CauseUnknown}
-			f = t.findings[k]
+		f = &Finding{Account: k.account, Principal: k.principal, Action: k.action, Resource: k.resource, Cause: k.cause}
+		if k != otherFinding {
+			f.PolicyType, f.ErrorCode, f.Example = e.PolicyType, code, lean(e)
 		}
-		if f == nil {
-			f = &Finding{
-				Account: k.account, Principal: k.principal, Action: k.action, Resource: k.resource,
-				Cause: e.Cause, PolicyType: e.PolicyType, ErrorCode: code,
-				FirstSeen: at, LastSeen: at, Summary: e.Summary, NextSteps: e.NextSteps, Example: *e,
-			}
-			t.findings[k] = f
-		}
+		t.findings[k] = f
+	} else if k != otherFinding && earlier(at, e.EventID, f) {
+		f.Example = lean(e)
 	}
 	f.Count++
-	if f.Count > 1 && earlier(at, e.EventID, f) {
-		f.Summary, f.NextSteps, f.Example = e.Summary, e.NextSteps, *e
-	}
 	f.seen(at, at)
+}
+
+// otherFinding collects the denials of findings beyond maxFindings.
+var otherFinding = findingKey{Other, Other, Other, Other, denial.CauseUnknown}
+
+// lean is the explanation without its prose, which report restores for the
+// findings it shows: thousands of findings need not carry their next steps.
+func lean(e *denial.Explanation) denial.Explanation {
+	l := *e
+	l.Summary, l.NextSteps = "", nil
+	return l
 }
 
 // eventTime is the explanation's event time; zero when absent or malformed.
@@ -267,19 +279,23 @@ func (t *tally) merge(o *tally) {
 	}
 	for k, of := range o.findings {
 		f := t.findings[k]
-		if f == nil && len(t.findings) >= maxKeys {
-			k = findingKey{Other, Other, Other, Other, denial.CauseUnknown}
+		if f == nil && len(t.findings) >= maxFindings {
+			k = otherFinding
 			f = t.findings[k]
 		}
-		if f == nil {
+		switch {
+		case f == nil && k == otherFinding:
+			f = &Finding{Account: Other, Principal: Other, Action: Other, Resource: Other}
+			t.findings[k] = f
+		case f == nil:
 			c := *of
-			t.findings[k] = &c
-			continue
+			c.Count = 0
+			f = &c
+			t.findings[k] = f
+		case k != otherFinding && earlier(eventTime(&of.Example), of.Example.EventID, f):
+			f.Example = of.Example
 		}
 		f.Count += of.Count
-		if earlier(eventTime(&of.Example), of.Example.EventID, f) {
-			f.Summary, f.NextSteps, f.Example = of.Summary, of.NextSteps, of.Example
-		}
 		f.seen(of.FirstSeen, of.LastSeen)
 	}
 }
@@ -320,6 +336,15 @@ func (t *tally) report(top int) *Report {
 	})
 	if top > 0 && len(r.Findings) > top {
 		r.Findings = r.Findings[:top]
+	}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		if f.Principal == Other && f.Resource == Other {
+			f.Summary = fmt.Sprintf("Denials of findings beyond the first %d distinct ones, counted together.", maxFindings)
+			continue
+		}
+		denial.Describe(&f.Example)
+		f.Summary, f.NextSteps = f.Example.Summary, f.Example.NextSteps
 	}
 	r.Timeline = timeline(t.hours, t.first, t.last)
 	return r

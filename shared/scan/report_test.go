@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,5 +44,42 @@ func TestFindingExampleIsTheEarliest(t *testing.T) {
 				t.Errorf("order %v: count got %d; want 3", order, f.Count)
 			}
 		}
+	}
+}
+
+// TestFindingsAreBounded: past maxFindings distinct findings the rest are
+// counted together under (other), labelled as such, whichever tally saw them.
+func TestFindingsAreBounded(t *testing.T) {
+	base, ok := denial.ExplainText("User: arn:aws:iam::123456789012:user/JohnDoe is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b/k because no identity-based policy allows the s3:GetObject action")
+	if !ok {
+		t.Fatal("not explained")
+	}
+	at := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
+	one, two := newTally(), newTally()
+	const extra = 7
+	for i := range maxFindings + extra {
+		e := base
+		r := fmt.Sprintf("arn:aws:s3:::b/k%d", i)
+		e.Resource = &r
+		if i%2 == 0 {
+			one.add(&e, at)
+		} else {
+			two.add(&e, at)
+		}
+	}
+	one.merge(two)
+	r := one.report(0)
+	if got, want := r.FindingCount, maxFindings+1; got != want {
+		t.Fatalf("findings: got %d; want %d (the rest under %s)", got, want, Other)
+	}
+	var total int64
+	for _, f := range r.Findings {
+		total += f.Count
+		if f.Resource == Other && (f.Principal != Other || f.Account != Other || f.Cause != denial.CauseUnknown || f.Count != extra) {
+			t.Errorf("other finding: got %+v; want every key %s, cause unknown, count %d", f, Other, extra)
+		}
+	}
+	if total != maxFindings+extra {
+		t.Errorf("denials counted: got %d; want %d", total, maxFindings+extra)
 	}
 }

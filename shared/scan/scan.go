@@ -437,7 +437,7 @@ func stringValue(b []byte) ([]byte, bool) {
 // record itself states are kept so the denial still counts in every
 // dimension, with cause and policy type unknown.
 func explain(rec *cloudtrail.Record) denial.Explanation {
-	e, ok := denial.Explain(*rec)
+	e, ok := denial.ExplainFacts(*rec) // the prose only for the findings shown
 	if !ok {
 		e = denial.Explanation{ErrorMessage: rec.ErrorMessage}
 	}
