@@ -80,7 +80,7 @@ func TestDemo(t *testing.T) {
 		{"s3-session-policy", "recorded", "unknown", "", ""},
 		{"denial-kms-getkeypolicy-denyfix-own-role", "ignored", "", "", ""},
 		{"ignored-s3-getobject-nosuchkey", "ignored", "", "", ""},
-		{"ignored-console-signin-failure", "dropped", "", "", ""},
+		{"ignored-console-signin-failure", "ignored", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sample, func(t *testing.T) {

@@ -274,7 +274,7 @@ func (r *Reader) unwrap(raw json.RawMessage) (json.RawMessage, error) {
 		r.pending = append(p.Records, r.pending...)
 		return nil, nil
 	case p.DetailType != nil:
-		if *p.DetailType != DetailTypeAPICall {
+		if !IsCloudTrailDetailType(*p.DetailType) {
 			return nil, fmt.Errorf("value %d: %w: EventBridge event with detail-type %q", r.n, ErrNotCloudTrail, *p.DetailType)
 		}
 		if len(p.Detail) == 0 || string(p.Detail) == "null" {
@@ -305,7 +305,7 @@ func DecodeEvent(raw []byte) (Event, Record, error) {
 	if err := json.Unmarshal(raw, &ev); err != nil {
 		return Event{}, Record{}, fmt.Errorf("decode EventBridge event: %w", err)
 	}
-	if ev.DetailType != DetailTypeAPICall {
+	if !IsCloudTrailDetailType(ev.DetailType) {
 		return ev, Record{}, fmt.Errorf("%w: detail-type %q", ErrNotCloudTrail, ev.DetailType)
 	}
 	rec, err := DecodeRecord(ev.Detail)

@@ -73,6 +73,7 @@ func TestReaderShapes(t *testing.T) {
 		{"nested arrays and log objects in an array", `[[` + rec1 + `],{"Records":[` + rec2 + `]},` + rec1 + `]`, []string{"e1", "e2", "e1"}, 0, cloudtrail.ShapeJSON},
 		{"JSON Lines with a foreign object", rec1 + "\n{\"hello\":\"world\"}\n" + rec2, []string{"e1", "e2"}, 1, cloudtrail.ShapeJSON},
 		{"API call event without detail reported", `{"detail-type":"AWS API Call via CloudTrail"}` + "\n" + rec2, []string{"e2"}, 1, cloudtrail.ShapeJSON},
+		{"console sign-in event is a CloudTrail record", `{"detail-type":"AWS Console Sign In via CloudTrail","detail":{"eventID":"e3","eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com"}}`, []string{"e3"}, 0, cloudtrail.ShapeJSON},
 		{"other EventBridge event skipped", `{"detail-type":"Scheduled Event","detail":{}}` + "\n" + rec2, []string{"e2"}, 1, cloudtrail.ShapeJSON},
 		{"free text", "An error occurred (AccessDenied) when calling the GetObject operation: Access Denied\n", []string{"text:An error occurred (AccessDenied) when calling the GetObject operation: Access Denied"}, 0, cloudtrail.ShapeText},
 		{"gzip text", gz(t, "User: x is not authorized"), []string{"text:User: x is not authorized"}, 0, cloudtrail.ShapeText},

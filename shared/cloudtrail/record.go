@@ -108,8 +108,16 @@ type Event struct {
 	Detail     json.RawMessage `json:"detail,omitempty"`
 }
 
-// DetailTypeAPICall is the detail-type EventBridge gives CloudTrail records.
+// DetailTypeAPICall is the detail-type EventBridge gives CloudTrail records
+// of API calls, the ones denials are recorded in.
 const DetailTypeAPICall = "AWS API Call via CloudTrail"
+
+// IsCloudTrailDetailType reports whether an EventBridge detail-type carries a
+// CloudTrail record: API calls, console sign-ins and actions, service events
+// ("... via CloudTrail").
+func IsCloudTrailDetailType(dt string) bool {
+	return strings.HasSuffix(dt, " via CloudTrail")
+}
 
 // Service returns the service part of the event source
 // ("s3.amazonaws.com" → "s3"), or "" when the record has none.
