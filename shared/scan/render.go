@@ -138,7 +138,7 @@ func barLen(n, peak int64, width int) int {
 }
 
 func pointLabel(tl Timeline, p Point) string {
-	if tl.Bucket == "day" {
+	if tl.Bucket != "hour" {
 		return p.Start.Format("2006-01-02")
 	}
 	return p.Start.Format("2006-01-02 15:04Z")

@@ -91,7 +91,7 @@ type Finding struct {
 // Timeline counts denials per hour or per day (Bucket), oldest first, with
 // empty buckets included so it charts directly.
 type Timeline struct {
-	Bucket string  `json:"bucket"` // "hour" or "day"
+	Bucket string  `json:"bucket"` // "hour", "day" or "week"
 	Points []Point `json:"points"`
 }
 
@@ -358,21 +358,36 @@ func timeline(hours map[int64]int64, first, last time.Time) Timeline {
 		return tl
 	}
 	size := time.Hour
-	if last.Sub(first) > 72*time.Hour {
+	switch span := last.Sub(first); {
+	case span > maxPoints*24*time.Hour:
+		tl.Bucket, size = "week", 7*24*time.Hour
+	case span > 72*time.Hour:
 		tl.Bucket, size = "day", 24*time.Hour
 	}
-	start := first.UTC().Truncate(size)
-	n := int(last.UTC().Truncate(size).Sub(start)/size) + 1
+	start, end := first.UTC().Truncate(size), last.UTC().Truncate(size)
+	n := maxPoints
+	if span := end.Sub(start); span < maxPoints*size { // Sub saturates, never wraps
+		n = int(span/size) + 1
+	} else {
+		// Only a corrupt eventTime spans this long (CloudTrail began in
+		// 2013): keep the latest points and count what is older in the
+		// first one, so a bad record cannot blow the chart up.
+		start = end.Add(-(maxPoints - 1) * size)
+	}
 	tl.Points = make([]Point, n)
 	for i := range tl.Points {
 		tl.Points[i].Start = start.Add(time.Duration(i) * size)
 	}
 	for h, v := range hours {
 		at := time.Unix(h*3600, 0).UTC()
-		i := int(at.Truncate(size).Sub(start) / size)
-		if i >= 0 && i < n {
+		i := max(int(at.Truncate(size).Sub(start)/size), 0)
+		if i < n {
 			tl.Points[i].Count += v
 		}
 	}
 	return tl
 }
+
+// maxPoints bounds the timeline: about three years of days, or nineteen
+// of weeks.
+const maxPoints = 1000

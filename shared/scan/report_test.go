@@ -83,3 +83,45 @@ func TestFindingsAreBounded(t *testing.T) {
 		t.Errorf("denials counted: got %d; want %d", total, maxFindings+extra)
 	}
 }
+
+func TestTimelineIsBounded(t *testing.T) {
+	at := func(s string) time.Time {
+		ts, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	hourOf := func(ts time.Time) int64 { return ts.Unix() / 3600 }
+	tests := []struct {
+		name        string
+		first, last string
+		bucket      string
+		points      int
+	}{
+		{"a day in hours", "2026-11-20T00:10:00Z", "2026-11-20T23:50:00Z", "hour", 24},
+		{"a month in days", "2026-10-21T00:00:00Z", "2026-11-20T00:00:00Z", "day", 31},
+		{"five years in weeks", "2021-11-20T00:00:00Z", "2026-11-20T00:00:00Z", "week", 262},
+		{"a corrupt eventTime in year 100", "0100-01-01T00:00:00Z", "2026-11-20T00:00:00Z", "week", maxPoints},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first, last := at(tt.first), at(tt.last)
+			hours := map[int64]int64{hourOf(first): 2, hourOf(last): 3}
+			tl := timeline(hours, first, last)
+			if tl.Bucket != tt.bucket || len(tl.Points) < tt.points-1 || len(tl.Points) > tt.points+1 {
+				t.Fatalf("got %s x %d; want %s x about %d", tl.Bucket, len(tl.Points), tt.bucket, tt.points)
+			}
+			var sum int64
+			for _, p := range tl.Points {
+				sum += p.Count
+			}
+			if sum != 5 {
+				t.Errorf("denials on the timeline: got %d; want 5", sum)
+			}
+			if got := tl.Points[len(tl.Points)-1]; got.Count < 3 {
+				t.Errorf("last point: got %d; want the latest denials in it", got.Count)
+			}
+		})
+	}
+}
