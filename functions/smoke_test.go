@@ -29,11 +29,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/denyfix/denyfix/shared/denial"
 	"github.com/denyfix/denyfix/shared/finding"
 	"github.com/denyfix/denyfix/shared/fix"
+	"github.com/denyfix/denyfix/shared/localdeploy"
 	"github.com/denyfix/denyfix/shared/mototest"
 	"github.com/denyfix/denyfix/shared/settings"
 )
@@ -456,22 +456,11 @@ func TestSmoke(t *testing.T) {
 	t.Run("notify", func(t *testing.T) {
 		sn := sns.NewFromConfig(cfg)
 		q := sqs.NewFromConfig(cfg)
-		topic, err := sn.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("denyfix-notifications")})
+		topicARN, queueURL, err := localdeploy.TopicToQueue(ctx, sn, q, "denyfix-notifications")
 		if err != nil {
 			t.Fatal(err)
 		}
-		qo, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("chat")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		qa, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: qo.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(qa.Attributes["QueueArn"])}); err != nil {
-			t.Fatal(err)
-		}
-		rt, logs := start(t, "notify", moto, map[string]string{"TOPIC_ARN": aws.ToString(topic.TopicArn)})
+		rt, logs := start(t, "notify", moto, map[string]string{"TOPIC_ARN": topicARN})
 		ev := sample(t, "bus-fix-applied.json")
 		if res := rt.invoke(t, ev); !res.ok {
 			t.Fatalf("notify answered with an error: %s", res.body)
@@ -479,7 +468,7 @@ func TestSmoke(t *testing.T) {
 		if got := logs.logLine(t, eventID(t, ev))["outcome"]; got != "notified" {
 			t.Errorf("outcome = %v; want notified", got)
 		}
-		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: qo.QueueUrl, WaitTimeSeconds: 2})
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), WaitTimeSeconds: 2})
 		if err != nil {
 			t.Fatal(err)
 		}

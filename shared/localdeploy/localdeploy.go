@@ -104,19 +104,27 @@ func Create(ctx context.Context, c Clients, n Names) (Deployment, error) {
 	if d.NotifyQueueURL, err = ruleToQueue(ctx, c, n.Bus, "notify", NotifyPattern); err != nil {
 		return d, err
 	}
-	topic, err := c.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(n.Topic)})
+	d.TopicARN, d.TopicQueueURL, err = TopicToQueue(ctx, c.SNS, c.SQS, n.Topic)
+	return d, err
+}
+
+// TopicToQueue creates an SNS topic with an SQS queue subscribed to it, so
+// what the topic delivers can be read back (Receive), and returns the topic's
+// ARN and the queue's URL.
+func TopicToQueue(ctx context.Context, snsAPI SNSAPI, sqsAPI SQSAPI, name string) (topicARN, queueURL string, err error) {
+	topic, err := snsAPI.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
 	if err != nil {
-		return d, fmt.Errorf("create topic %s: %w", n.Topic, err)
+		return "", "", fmt.Errorf("create topic %s: %w", name, err)
 	}
-	d.TopicARN = aws.ToString(topic.TopicArn)
-	var queueARN string
-	if d.TopicQueueURL, queueARN, err = createQueue(ctx, c.SQS, n.Topic+"-subscription", "sns.amazonaws.com", d.TopicARN); err != nil {
-		return d, err
+	topicARN = aws.ToString(topic.TopicArn)
+	queueURL, queueARN, err := createQueue(ctx, sqsAPI, name+"-subscription", "sns.amazonaws.com", topicARN)
+	if err != nil {
+		return "", "", err
 	}
-	if _, err := c.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN)}); err != nil {
-		return d, fmt.Errorf("subscribe %s to %s: %w", queueARN, d.TopicARN, err)
+	if _, err := snsAPI.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(queueARN)}); err != nil {
+		return "", "", fmt.Errorf("subscribe %s to %s: %w", queueARN, topicARN, err)
 	}
-	return d, nil
+	return topicARN, queueURL, nil
 }
 
 // ruleToQueue creates a rule on the bus delivering to a new queue named

@@ -8,9 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/denyfix/denyfix/shared/bus"
+	"github.com/denyfix/denyfix/shared/localdeploy"
 	"github.com/denyfix/denyfix/shared/mototest"
 )
 
@@ -23,19 +23,8 @@ func TestPublishThroughSNS(t *testing.T) {
 	cfg := srv.Config()
 	sn := sns.NewFromConfig(cfg)
 	q := sqs.NewFromConfig(cfg)
-	topic, err := sn.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("denyfix")})
+	topicARN, queueURL, err := localdeploy.TopicToQueue(ctx, sn, q, "denyfix")
 	if err != nil {
-		t.Fatal(err)
-	}
-	qo, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("chat")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	qa, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: qo.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(qa.Attributes["QueueArn"])}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -43,14 +32,14 @@ func TestPublishThroughSNS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := NewPublisher(sn, aws.ToString(topic.TopicArn)).Publish(ctx, n)
+	id, err := NewPublisher(sn, topicARN).Publish(ctx, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if id == "" {
 		t.Error("Publish returned no message id")
 	}
-	out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: qo.QueueUrl, WaitTimeSeconds: 2})
+	out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(queueURL), WaitTimeSeconds: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
