@@ -314,14 +314,24 @@ func (s *session) publicPolicy() bool {
 	return false
 }
 
-func (s *session) objectExists(ctx context.Context) Check {
-	c := Check{Name: CheckObjectExists, Calls: []string{}}
-	if s.t.Key == "" || !s.t.IsRead() {
-		c.Result, c.Detail = ResultSkipped, "not a read of an object"
-		return c
-	}
-	if s.p.S3 == nil {
+// objectRead starts a check that only object reads need: ok is false when
+// the check stops there (skipped, or unknown without an S3 client).
+func (s *session) objectRead(name, skipped string) (Check, bool) {
+	c := Check{Name: name, Calls: []string{}}
+	switch {
+	case s.t.Key == "" || !s.t.IsRead():
+		c.Result, c.Detail = ResultSkipped, skipped
+		return c, false
+	case s.p.S3 == nil:
 		c.Detail = "no S3 client configured"
+		return c, false
+	}
+	return c, true
+}
+
+func (s *session) objectExists(ctx context.Context) Check {
+	c, ok := s.objectRead(CheckObjectExists, "not a read of an object")
+	if !ok {
 		return c
 	}
 	c.Calls = []string{"s3:HeadObject"}
@@ -349,13 +359,8 @@ func (s *session) objectExists(ctx context.Context) Check {
 }
 
 func (s *session) objectOwnership(ctx context.Context) Check {
-	c := Check{Name: CheckObjectOwnership, Calls: []string{}}
-	if s.t.Key == "" || !s.t.IsRead() {
-		c.Result, c.Detail = ResultSkipped, "object ownership matters for reads of existing objects"
-		return c
-	}
-	if s.p.S3 == nil {
-		c.Detail = "no S3 client configured"
+	c, ok := s.objectRead(CheckObjectOwnership, "object ownership matters for reads of existing objects")
+	if !ok {
 		return c
 	}
 	c.Calls = []string{"s3:GetBucketOwnershipControls", "s3:GetBucketAcl", "s3:ListObjectsV2"}
